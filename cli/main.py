@@ -1,0 +1,106 @@
+"""The ``careergraph`` command: a thin skin over :mod:`careergraph.graph`.
+
+Only click is imported at start-up; each command imports what it needs.
+"""
+
+from __future__ import annotations
+
+import click
+
+from .options import format_option, handle_errors, pass_state, State
+from .output import echo_json, table
+
+__all__ = ["cli", "main"]
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("careergraph")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "unknown"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--data", "data", multiple=True, metavar="FILE",
+              help="Load this RDF file (Turtle, N-Triples, JSON-LD, RDF/XML, TriG, N-Quads) on top "
+                   "of the bundled dataset. Repeatable.")
+@click.version_option(version=None, package_name="careergraph", prog_name="careergraph",
+                      message="%(prog)s %(version)s")
+@click.pass_context
+def cli(ctx, data):
+    """careergraph: a career knowledge graph of components, roles, skills, job postings and people.
+
+    It ships a dataset (a messenger backend's components and roles, a Flutter
+    developer's profile and five job postings) and reads your own RDF files
+    with --data.
+
+    Example:
+
+        careergraph info
+        careergraph --data me.ttl validate
+    """
+    ctx.obj = State(data)
+
+
+@cli.command()
+@format_option("table", "json")
+@pass_state
+@handle_errors
+def info(state, fmt):
+    """Count the components, roles, skills, postings and people, and list the sources loaded.
+
+    Example:
+
+        careergraph info --format json
+    """
+    result = state.kg.info()
+    if fmt == "json":
+        echo_json(result.as_dict())
+        return
+    click.echo(table(["what", "count"], [*result.counts.items(), ("triples", result.triples)]))
+    click.echo()
+    click.echo(table(["source", "kind", "file", "triples"],
+                     [(s.label, s.kind, s.file, s.triples) for s in result.sources]))
+
+
+@cli.command("validate")
+@click.argument("files", nargs=-1, metavar="[FILES]...")
+@format_option("text", "json", default="text")
+@click.option("--no-bundled", is_flag=True, help="Check the files alone, without the bundled dataset.")
+@pass_state
+@handle_errors
+def validate_cmd(state, files, fmt, no_bundled):
+    """Check data against careergraph's SHACL shapes and graph rules.
+
+    Parses FILES (and any --data files) with the bundled dataset, then prints one
+    sorted line per problem: file, entity, message. Exits 1 when there is any
+    error; warnings alone exit 0.
+
+    Example:
+
+        careergraph validate my-postings.ttl
+    """
+    from careergraph.graph import load, validate
+
+    kg = load(*state.data, *files, bundled=not no_bundled, check=False)
+    problems = validate(kg)
+    if fmt == "json":
+        echo_json([p.as_dict() for p in problems])
+    else:
+        for p in problems:
+            click.echo(f"{p.file}: {p.entity}: {p.severity}: {p.message}")
+        errors = sum(p.severity == "error" for p in problems)
+        warnings = len(problems) - errors
+        click.echo(f"{errors} error(s), {warnings} warning(s) in {len(kg.sources)} source(s)", err=True)
+    if any(p.severity == "error" for p in problems):
+        raise click.exceptions.Exit(1)
+
+
+def main():  # the console script
+    cli(prog_name="careergraph")
+
+
+if __name__ == "__main__":
+    main()

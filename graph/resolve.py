@@ -1,0 +1,163 @@
+"""Turn the names people type (IRIs, CURIEs, labels) into IRIs, and IRIs back into names."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from typing import Iterable
+
+from rdflib import RDF, RDFS, URIRef
+from rdflib.namespace import SKOS
+
+from careergraph.ontology import PREFIXES, SCHEMA
+
+from .errors import AmbiguousEntityError, UnknownEntityError
+
+__all__ = ["resolve", "label", "curie", "normalize", "LabelIndex"]
+
+# Name properties, in tiers: a match in an earlier tier wins over a later one.
+_PRIMARY = (RDFS.label, SKOS.prefLabel, SCHEMA.title, SCHEMA.name)
+_SECONDARY = (SKOS.altLabel, SKOS.hiddenLabel)
+
+_CURIE = re.compile(r"^([A-Za-z][\w.-]*):([^\s/][^\s]*)?$")
+
+
+def normalize(text: str) -> str:
+    """A matching key: case-folded, accents kept, whitespace collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def loose(text: str) -> str:
+    """A looser key that also ignores punctuation and spacing ("BLoC / Cubit" == "bloc-cubit")."""
+    return re.sub(r"[\W_]+", "", normalize(text))
+
+
+def curie(iri) -> str:
+    """``iri`` as a CURIE with careergraph's prefixes, or the IRI itself."""
+    text = str(iri)
+    best = None
+    for prefix, ns in PREFIXES.items():
+        base = str(ns)
+        if text.startswith(base) and len(text) > len(base):
+            rest = text[len(base):]
+            if re.fullmatch(r"[\w.\-]+", rest) and (best is None or len(base) > best[0]):
+                best = (len(base), f"{prefix}:{rest}")
+    return best[1] if best else text
+
+
+def _expand(name: str, graph) -> URIRef | None:
+    text = name.strip()
+    if text.startswith("<") and text.endswith(">"):
+        return URIRef(text[1:-1])
+    if re.match(r"^[a-z][a-z0-9+.-]*://", text) or text.startswith("urn:"):
+        return URIRef(text)
+    m = _CURIE.match(text)
+    if m:
+        prefix, local = m.group(1), m.group(2) or ""
+        ns = PREFIXES.get(prefix)
+        if ns is None:
+            for p, n in graph.namespaces():
+                if p == prefix:
+                    ns = n
+                    break
+        if ns is not None:
+            return URIRef(str(ns) + local)
+    return None
+
+
+class LabelIndex:
+    """Label lookups over one graph, built once."""
+
+    def __init__(self, graph):
+        self.tiers: list[dict[str, set]] = [{}, {}, {}, {}]
+        self.types: dict[URIRef, set] = {}
+        for s, o in graph.subject_objects(RDF.type):
+            if isinstance(s, URIRef):
+                self.types.setdefault(s, set()).add(o)
+        for tier, props in enumerate((_PRIMARY, _SECONDARY)):
+            for prop in props:
+                for s, o in graph.subject_objects(prop):
+                    if isinstance(s, URIRef):
+                        self.tiers[tier].setdefault(normalize(str(o)), set()).add(s)
+                        self.tiers[3].setdefault(loose(str(o)), set()).add(s)
+        for s in self.types:
+            local = re.split(r"[/#]", str(s).rstrip("/#"))[-1]
+            if local:
+                self.tiers[2].setdefault(normalize(local), set()).add(s)
+                self.tiers[3].setdefault(loose(local), set()).add(s)
+
+    def lookup(self, name: str, classes: set | None) -> list[URIRef]:
+        keys = (normalize(name), normalize(name), normalize(name), loose(name))
+        for tier, key in zip(self.tiers, keys):
+            hits = tier.get(key, set())
+            if classes is not None:
+                hits = {h for h in hits if self.types.get(h, set()) & classes}
+            if hits:
+                return sorted(hits)
+        return []
+
+    def names(self, classes: set | None) -> dict[str, URIRef]:
+        out = {}
+        for tier in self.tiers[:2]:
+            for key, iris in tier.items():
+                for iri in iris:
+                    if classes is None or self.types.get(iri, set()) & classes:
+                        out.setdefault(key, iri)
+        return out
+
+
+def _classes(kind) -> set | None:
+    from .store import KINDS
+
+    if kind is None:
+        return None
+    kinds = [kind] if isinstance(kind, str) else list(kind)
+    return {KINDS[k] for k in kinds}
+
+
+def _kind_text(kind) -> str | None:
+    if kind is None:
+        return None
+    kinds = [kind] if isinstance(kind, str) else list(kind)
+    return " or ".join(kinds)
+
+
+def resolve(kg, name: str, kind: str | Iterable[str] | None = None) -> URIRef:
+    """Resolve ``name`` in ``kg``; see :meth:`KnowledgeGraph.resolve`."""
+    graph = kg.graph
+    if kg._index is None:
+        kg._index = LabelIndex(graph)
+    index = kg._index
+    classes = _classes(kind)
+    iri = _expand(name, graph)
+    if iri is not None:
+        known = index.types.get(iri)
+        if known is not None and (classes is None or known & classes):
+            return iri
+        if known is None and classes is None and (iri, None, None) in graph:
+            return iri
+    hits = index.lookup(name, classes)
+    if len(hits) == 1:
+        return hits[0]
+    if len(hits) > 1:
+        raise AmbiguousEntityError(name, [(curie(h), label(kg, h)) for h in hits])
+    names = index.names(classes)
+    close = difflib.get_close_matches(normalize(name), list(names), n=5, cutoff=0.6)
+    suggestions = []
+    for key in close:
+        shown = f"{label(kg, names[key])} ({curie(names[key])})"
+        if shown not in suggestions:
+            suggestions.append(shown)
+    raise UnknownEntityError(name, suggestions, kind=_kind_text(kind))
+
+
+def label(kg, iri) -> str:
+    """The display name of ``iri``: prefLabel or label (English first), title, or CURIE."""
+    graph = kg.graph if hasattr(kg, "graph") else kg
+    for prop in _PRIMARY:
+        values = list(graph.objects(iri, prop))
+        if values:
+            english = [v for v in values if getattr(v, "language", None) in ("en", None)]
+            return str(sorted(english or values)[0])
+    return curie(iri)

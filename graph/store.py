@@ -1,0 +1,349 @@
+"""Load the bundled dataset and user files into a knowledge graph with provenance."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from rdflib import RDF, RDFS, Dataset, Graph, Literal, URIRef
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+
+from careergraph.ontology import CG, PREFIXES, core_path, data_paths
+from careergraph.ontology.namespace import ID_PREFIXES
+
+from .errors import CycleError, InvalidDataError
+from .models import Info, SourceInfo
+from . import resolve as _resolve
+
+__all__ = ["KnowledgeGraph", "load", "FORMATS", "guess_format", "KINDS"]
+
+#: File extensions careergraph reads, and the rdflib parser for each.
+FORMATS = {
+    ".ttl": "turtle",
+    ".turtle": "turtle",
+    ".nt": "nt",
+    ".n3": "n3",
+    ".jsonld": "json-ld",
+    ".json": "json-ld",
+    ".rdf": "xml",
+    ".owl": "xml",
+    ".xml": "xml",
+    ".trig": "trig",
+    ".nq": "nquads",
+}
+_QUAD_FORMATS = {"trig", "nquads"}
+
+#: Entity kinds users name on the command line, and their classes.
+KINDS = {
+    "component": CG.Component,
+    "role": CG.Role,
+    "skill": CG.Skill,
+    "category": CG.SkillCategory,
+    "posting": CG.JobPosting,
+    "organization": CG.Organization,
+    "person": CG.Person,
+    "level": CG.SeniorityLevel,
+    "source": CG.Source,
+}
+
+ONTOLOGY_GRAPH = URIRef("https://w3id.org/careergraph/ns")
+
+
+def guess_format(path: Path) -> str:
+    """The rdflib format name for ``path``'s extension.
+
+    Raises
+    ------
+    InvalidDataError
+        If the extension is not one careergraph reads.
+    """
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        known = ", ".join(sorted(FORMATS))
+        raise InvalidDataError(
+            f"unknown file extension {path.suffix or '(none)'!r}; use one of {known} "
+            "or give the format explicitly",
+            path=path,
+        )
+    return fmt
+
+
+class KnowledgeGraph:
+    """The loaded graph: an rdflib ``Dataset`` whose named graphs are sources.
+
+    Queries and lookups see the union of all named graphs; ``GRAPH ?source``
+    tells where a fact comes from. Build one with :func:`load`.
+    """
+
+    def __init__(self, dataset: Dataset, sources: list[SourceInfo]):
+        self.dataset = dataset
+        self.sources = sources
+        self._index = None
+
+    # -- the union view ----------------------------------------------------
+    @property
+    def graph(self) -> Dataset:
+        """The union of every source, usable as an rdflib graph (read-only by convention)."""
+        return self.dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __repr__(self) -> str:
+        return f"<KnowledgeGraph {len(self)} triples from {len(self.sources)} sources>"
+
+    # -- names ---------------------------------------------------------------
+    def resolve(self, name: str, kind: str | Iterable[str] | None = None) -> URIRef:
+        """The IRI that ``name`` denotes: an IRI, a CURIE such as ``skill:dart``, or a label.
+
+        Labels match ``rdfs:label``, ``skos:prefLabel``, ``schema:title``
+        and then ``skos:altLabel``, ignoring case; ``kind`` (``"skill"``,
+        ``("posting", "role")``...) restricts the candidates.
+
+        Raises
+        ------
+        UnknownEntityError
+            Nothing matches; the error lists the closest labels.
+        AmbiguousEntityError
+            Several entities match; the error lists them.
+
+        Examples
+        --------
+        >>> kg = load()
+        >>> kg.curie(kg.resolve("bloc/cubit"))
+        'skill:bloc'
+        """
+        return _resolve.resolve(self, name, kind)
+
+    def label(self, iri) -> str:
+        """The display name of ``iri``: its label, title or CURIE."""
+        return _resolve.label(self, iri)
+
+    def curie(self, iri) -> str:
+        """``iri`` shortened with careergraph's prefixes, or the IRI itself."""
+        return _resolve.curie(iri)
+
+    def entities(self, kind: str) -> list[URIRef]:
+        """Every entity of one kind, sorted by IRI."""
+        return sorted(set(self.dataset.subjects(RDF.type, KINDS[kind])))
+
+    def kind_of(self, iri) -> str | None:
+        """The kind (``"skill"``, ``"role"``...) of ``iri``, or None."""
+        for kind, cls in KINDS.items():
+            if (iri, RDF.type, cls) in self.dataset:
+                return kind
+        return None
+
+    # -- provenance ------------------------------------------------------------
+    def sources_of(self, s, p, o) -> list[SourceInfo]:
+        """The sources that state the triple ``(s, p, o)``."""
+        by_iri = {src.iri: src for src in self.sources}
+        found = []
+        for g in self.dataset.graphs((s, p, o)):
+            if g.identifier != DATASET_DEFAULT_GRAPH_ID and g.identifier in by_iri:
+                found.append(by_iri[g.identifier])
+        return sorted(found, key=lambda src: str(src.iri))
+
+    # -- summary ------------------------------------------------------------------
+    def info(self) -> Info:
+        """Counts of each kind of entity, triples, and the sources loaded."""
+        counts = {kind: len(self.entities(kind)) for kind in KINDS if kind != "source"}
+        return Info(counts=counts, triples=len(self), sources=list(self.sources))
+
+
+def _check_jsonld_context(path: Path, text: str) -> None:
+    """Refuse JSON-LD that would make rdflib fetch a context from a URL or a file."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise InvalidDataError(f"malformed JSON: {err.msg}", path=path, line=err.lineno) from err
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "@context":
+                    check(value)
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    def check(ctx):
+        if isinstance(ctx, str):
+            raise InvalidDataError(
+                f"JSON-LD @context {ctx!r} is a reference to another document; careergraph never "
+                "fetches remote or local contexts: inline the context object",
+                path=path,
+            )
+        if isinstance(ctx, list):
+            for item in ctx:
+                check(item)
+        elif isinstance(ctx, dict) and "@import" in ctx:
+            raise InvalidDataError(
+                "JSON-LD @import would fetch another document; inline the context", path=path
+            )
+
+    walk(doc)
+
+
+def _syntax_error(path: Path, fmt: str, err: Exception) -> InvalidDataError:
+    """An InvalidDataError naming the file and, where rdflib tells it, the line."""
+    line = None
+    message = str(err)
+    lines = getattr(err, "lines", None)  # notation3 BadSyntax: 0-based line
+    if isinstance(lines, int):
+        line = lines + 1
+        why = getattr(err, "_why", None)
+        message = f"bad {fmt} syntax: {why}" if why else message
+    elif hasattr(err, "getLineNumber"):  # xml.sax.SAXParseException
+        line = err.getLineNumber()
+        message = f"bad RDF/XML: {err.getMessage()}"
+    elif isinstance(err, json.JSONDecodeError):
+        line, message = err.lineno, f"malformed JSON: {err.msg}"
+    message = " ".join(message.split())
+    if len(message) > 300:
+        message = message[:297] + "..."
+    return InvalidDataError(message, path=path, line=line)
+
+
+def _ntriples_line(path: Path, text: str, fmt: str) -> int | None:
+    """Find the first line an N-Triples/N-Quads parser rejects (rdflib does not say)."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            if fmt == "nt":
+                Graph().parse(data=line, format="nt")
+            else:
+                Dataset().parse(data=line, format="nquads")
+        except Exception:
+            return number
+    return None
+
+
+def _parse_file(path: Path, fmt: str | None) -> tuple[str, Graph | Dataset]:
+    if not path.exists():
+        raise InvalidDataError("no such file", path=path)
+    if path.is_dir():
+        raise InvalidDataError("is a directory, not a data file", path=path)
+    fmt = fmt or guess_format(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise InvalidDataError(f"not UTF-8 text ({err.reason} at byte {err.start})", path=path) from err
+    except OSError as err:
+        raise InvalidDataError(f"cannot read: {err.strerror}", path=path) from err
+    if fmt == "json-ld":
+        _check_jsonld_context(path, text)
+    target = Dataset() if fmt in _QUAD_FORMATS else Graph()
+    try:
+        target.parse(data=text, format=fmt, publicID=path.resolve().as_uri())
+    except Exception as err:  # rdflib raises many unrelated types for bad input
+        error = _syntax_error(path, fmt, err)
+        if error.line is None and fmt in ("nt", "nquads"):
+            error = InvalidDataError(f"bad {fmt} syntax: {' '.join(str(err).split())[:200]}",
+                                     path=path, line=_ntriples_line(path, text, fmt))
+        raise error from err
+    return fmt, target
+
+
+def _source_kind(graph: Graph) -> str:
+    for kind, cls in (("seed", CG.SeedSection), ("curated", CG.CuratedEstimate), ("user", CG.UserData)):
+        if any(graph.subjects(RDF.type, cls)):
+            return kind
+    return "user"
+
+
+def load(*paths, bundled: bool = True, formats: dict | None = None, check: bool = True) -> KnowledgeGraph:
+    """Load the bundled dataset and the user's RDF files into one knowledge graph.
+
+    Each bundled file is one named graph named by its ``cg:Source``; each
+    user file becomes a named graph named by the file's ``file:`` URI (TriG
+    and N-Quads keep their own graph names). Files are parsed completely
+    before anything is added, so an error leaves nothing half-loaded.
+
+    Parameters
+    ----------
+    *paths : str or Path
+        User data files; the format follows the extension (see ``FORMATS``).
+    bundled : bool
+        Include careergraph's ontology and bundled dataset (default True).
+    formats : dict, optional
+        Explicit rdflib format per path, overriding the extension.
+    check : bool
+        Reject cycles in ``cg:prerequisite`` and ``skos:broader`` (default True).
+
+    Returns
+    -------
+    KnowledgeGraph
+
+    Raises
+    ------
+    InvalidDataError
+        A file is missing, unreadable, of an unknown type, or malformed
+        (the message names the file and line); or a cycle was found.
+
+    Examples
+    --------
+    >>> kg = load()
+    >>> kg.info().counts["posting"]
+    5
+    """
+    formats = {Path(k): v for k, v in (formats or {}).items()}
+    parsed: list[tuple[URIRef, SourceInfo, Graph | Dataset]] = []
+
+    if bundled:
+        for path in [core_path(), *data_paths()]:
+            _, g = _parse_file(path, "turtle")
+            if path == core_path():
+                iri, label, kind = ONTOLOGY_GRAPH, "careergraph core ontology", "ontology"
+            else:
+                iri = ID_PREFIXES["source"][path.stem]
+                label = str(g.value(iri, RDFS.label) or path.stem)
+                kind = _source_kind(g)
+            parsed.append((iri, SourceInfo(iri, label, kind, path.name, len(g)), g))
+
+    for raw in paths:
+        path = Path(raw)
+        fmt, g = _parse_file(path, formats.get(path))
+        iri = URIRef(path.resolve().as_uri())
+        parsed.append((iri, SourceInfo(iri, path.name, "user", str(path), len(g)), g))
+
+    ds = Dataset(default_union=True)
+    for prefix, ns in PREFIXES.items():
+        ds.bind(prefix, ns, override=True, replace=True)
+    sources = []
+    for iri, info, g in parsed:
+        if isinstance(g, Dataset):
+            for sub in g.graphs():
+                if len(sub) == 0:
+                    continue
+                name = iri if sub.identifier == DATASET_DEFAULT_GRAPH_ID else sub.identifier
+                target = ds.graph(name)
+                for triple in sub:
+                    target.add(triple)
+                if name != iri:
+                    sources.append(SourceInfo(name, str(name), "user", info.file, len(sub)))
+            if any(True for _ in ds.graph(iri).triples((None, None, None))):
+                sources.append(info)
+        else:
+            target = ds.graph(iri)
+            for triple in g:
+                target.add(triple)
+            sources.append(info)
+    for info in sources:
+        if info.kind == "user":  # describe user sources outside their own graphs
+            ds.default_graph.add((info.iri, RDF.type, CG.UserData))
+            ds.default_graph.add((info.iri, RDFS.label, Literal(info.label)))
+            ds.default_graph.add((info.iri, CG.sourceFile, Literal(info.file)))
+
+    kg = KnowledgeGraph(ds, sources)
+    if check:
+        from .checks import find_cycles
+
+        for cycle, relation in find_cycles(kg):
+            chain = " -> ".join(kg.curie(n) for n in cycle)
+            raise CycleError(f"{relation} cycle: {chain}", cycle=cycle)
+    return kg
