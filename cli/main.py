@@ -98,6 +98,12 @@ def validate_cmd(state, files, fmt, no_bundled):
         raise click.exceptions.Exit(1)
 
 
+# -- command modules ---------------------------------------------------------
+# Each area's commands live in their own module and register themselves on
+# `cli` when imported here (one import line per module; keep them light: no
+# rdflib/networkx/pyvis imports at module level).
+
+
 def main():  # the console script
     cli(prog_name="careergraph")
 
