@@ -140,17 +140,19 @@ class KnowledgeGraph:
     def sources_of(self, s, p, o) -> list[SourceInfo]:
         """The sources that state the triple ``(s, p, o)``."""
         by_iri = {src.iri: src for src in self.sources}
-        found = []
-        for g in self.dataset.graphs((s, p, o)):
-            if g.identifier != DATASET_DEFAULT_GRAPH_ID and g.identifier in by_iri:
-                found.append(by_iri[g.identifier])
-        return sorted(found, key=lambda src: str(src.iri))
+        names = {_graph_name(ctx) for *_, ctx in self.dataset.quads((s, p, o, None))}
+        return sorted((by_iri[n] for n in names if n in by_iri), key=lambda src: str(src.iri))
 
     # -- summary ------------------------------------------------------------------
     def info(self) -> Info:
         """Counts of each kind of entity, triples, and the sources loaded."""
         counts = {kind: len(self.entities(kind)) for kind in KINDS if kind != "source"}
         return Info(counts=counts, triples=len(self), sources=list(self.sources))
+
+
+def _graph_name(ctx):
+    """The name of a quad's graph, whether rdflib gives a Graph or an identifier."""
+    return getattr(ctx, "identifier", ctx)
 
 
 def _check_jsonld_context(path: Path, text: str) -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from rdflib import Graph, URIRef
-from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
 from careergraph.ontology import shapes_path
 
 from .checks import find_cycles, unpriced_requirements
 from .models import Problem
+from .store import _graph_name
 
 __all__ = ["validate"]
 
@@ -16,20 +16,15 @@ __all__ = ["validate"]
 def _file_of(kg, node) -> str:
     """The file that states most about ``node``: user files before bundled ones."""
     files = {src.iri: src for src in kg.sources}
-    best = None
-    for g in kg.dataset.graphs((node, None, None)):
-        src = files.get(g.identifier)
-        if src is None:
-            continue
-        rank = (0 if src.kind == "user" else 1, src.file)
-        if best is None or rank < best[0]:
-            best = (rank, src.file)
-    if best is None:  # only mentioned as an object somewhere
-        for g in kg.dataset.graphs((None, None, node)):
-            src = files.get(g.identifier)
-            if src is not None and g.identifier != DATASET_DEFAULT_GRAPH_ID:
-                return src.file
-    return best[1] if best else "-"
+    for pattern in ((node, None, None, None), (None, None, node, None)):
+        ranked = sorted(
+            (0 if src.kind == "user" else 1, src.file)
+            for src in (files.get(_graph_name(ctx)) for *_, ctx in kg.dataset.quads(pattern))
+            if src is not None
+        )
+        if ranked:
+            return ranked[0][1]
+    return "-"
 
 
 def validate(kg, *, shapes: bool = True) -> list[Problem]:
