@@ -10,6 +10,7 @@ __all__ = [
     "QueryError",
     "QueryTimeoutError",
     "NoPathError",
+    "UnmatchedNamesError",
 ]
 
 
@@ -92,3 +93,15 @@ class QueryTimeoutError(QueryError):
 
 class NoPathError(CareerGraphError):
     """No learning path reaches the target."""
+
+
+class UnmatchedNamesError(InvalidDataError):
+    """An imported file names things (skills) the graph does not know.
+
+    ``unmatched`` lists ``(name, line, suggestions)`` for every one of them,
+    so one error reports them all.
+    """
+
+    def __init__(self, message, *, unmatched, path=None):
+        self.unmatched = list(unmatched)
+        super().__init__(message, path=path)
