@@ -1,0 +1,557 @@
+"""Draw the knowledge graph as one self-contained, offline, script-safe HTML page.
+
+How the page is made, and why not with pyvis's ``Network``
+-----------------------------------------------------------
+:func:`graph_view` turns the knowledge graph into plain node and edge lists
+(one node per entity of the chosen kinds, one edge per triple between two of
+them) in a single pass over the quads, and computes the positions with
+networkx, seeded, so the same data always gives the same picture.
+:func:`render_html` then fills careergraph's own Jinja2 template
+(``templates/graph.html``) with autoescaping on.
+
+pyvis 0.3.2 is used only for the copy of vis-network 9.1.2 it ships in its
+package (``pyvis/lib/vis-9.1.2``); the page inlines that file, read at render
+time (located with :func:`importlib.util.find_spec`, which does not import
+pyvis and its IPython dependency). We do not use ``pyvis.network.Network``:
+its ``from_nx`` is quadratic, its ``in_line`` mode still loads Bootstrap from a
+CDN, and its template inserts the heading raw, switches every tooltip to
+``innerHTML`` when a title contains "href" and puts raw node ids into
+``<option>`` elements. Passing our template to ``Network`` would have left
+only ``add_node``/``add_edge`` bookkeeping to reuse, which the plain lists do
+faster. So the page is built like this:
+
+* no ``src``/``href`` anywhere: vis-network's script and stylesheet are
+  inlined, and a Content-Security-Policy (``default-src 'none'``, scripts
+  allowed only by the SHA-256 of the page's own two scripts) blocks every
+  fetch and every inline event handler, as a second line of defence;
+* the data travels as JSON in ``<script type="application/json">`` with
+  ``<``, ``>`` and ``&`` written as ``\\u003c``... so ``</script>`` in a label
+  cannot end the element; the page's script reads it with ``JSON.parse``;
+* data reaches the screen only as canvas text (labels), ``textContent``
+  (legend, search results, tooltips built as DOM elements) and autoescaped
+  template text (the heading); never as HTML.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib.util
+import json
+import math
+import os
+import random
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from importlib.resources import files
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from rdflib import RDF, RDFS, Literal, URIRef
+from rdflib.namespace import SKOS
+
+from careergraph.ontology import CG, SCHEMA
+
+from .errors import CareerGraphError, UsageError
+from .store import KINDS
+
+__all__ = [
+    "ALL_TYPES",
+    "DEFAULT_TYPES",
+    "DEFAULT_MAX_NODES",
+    "STYLES",
+    "VizNode",
+    "VizEdge",
+    "GraphView",
+    "graph_view",
+    "render_html",
+    "write_html",
+]
+
+#: Kinds that can be drawn (every kind but ``source``: sources appear as provenance).
+ALL_TYPES = tuple(k for k in KINDS if k != "source")
+#: Kinds drawn when none are chosen.
+DEFAULT_TYPES = ("component", "role", "skill", "posting", "person")
+#: Views with more nodes are refused (vis draws ~2,000 nodes in about a second).
+DEFAULT_MAX_NODES = 2000
+#: Views up to this size get vis physics (a short stabilisation) after the layout.
+PHYSICS_LIMIT = 60
+#: Views up to this size get a full networkx spring layout; above it, see _layout.
+_SPRING_LIMIT = 300
+
+#: Colour and vis shape of each kind, for the nodes and the legend.
+STYLES = {
+    "component": {"color": "#f28e2b", "shape": "box"},
+    "role": {"color": "#4e79a7", "shape": "ellipse"},
+    "skill": {"color": "#59a14f", "shape": "dot"},
+    "posting": {"color": "#e15759", "shape": "diamond"},
+    "person": {"color": "#b07aa1", "shape": "star"},
+    "category": {"color": "#edc948", "shape": "triangle"},
+    "organization": {"color": "#9c755f", "shape": "square"},
+    "level": {"color": "#bab0ac", "shape": "triangleDown"},
+}
+
+# Properties read as an entity's description, best first.
+_DESCRIPTIONS = (SKOS.definition, RDFS.comment, SCHEMA.description, SKOS.scopeNote,
+                 CG.responsibilities)
+_LABELS = (RDFS.label, SKOS.prefLabel, SCHEMA.title, SCHEMA.name)
+_VIS_ASSET = ("lib", "vis-9.1.2")
+
+
+@dataclass(frozen=True)
+class VizNode:
+    """One drawn entity.
+
+    ``title`` is the tooltip as plain text (the page shows it as text);
+    ``step`` is its 1-based position on a highlighted path, or None.
+    """
+
+    id: str
+    label: str
+    kind: str
+    title: str
+    x: float
+    y: float
+    step: int | None = None
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "label": self.label, "kind": self.kind, "title": self.title,
+                "x": self.x, "y": self.y, "step": self.step}
+
+
+@dataclass(frozen=True)
+class VizEdge:
+    """One drawn relation ``source --relation--> target``.
+
+    ``relation`` is the predicate IRI; ``path_only`` edges are not in the
+    data: they join two consecutive path steps that no data edge links.
+    """
+
+    id: str
+    source: str
+    target: str
+    relation: str
+    label: str
+    title: str
+    highlighted: bool = False
+    path_only: bool = False
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "from": self.source, "to": self.target, "relation": self.relation,
+                "label": self.label, "title": self.title, "highlighted": self.highlighted,
+                "pathOnly": self.path_only}
+
+
+@dataclass(frozen=True)
+class GraphView:
+    """What :func:`render_html` draws: nodes with positions, edges, legend, heading."""
+
+    title: str
+    nodes: list[VizNode]
+    edges: list[VizEdge]
+    legend: list[dict] = field(default_factory=list)
+    path: list[str] = field(default_factory=list)
+    physics: bool = False
+
+    @property
+    def data_edges(self) -> list[VizEdge]:
+        """The edges that are facts of the graph (not path-only connectors)."""
+        return [e for e in self.edges if not e.path_only]
+
+    def as_dict(self) -> dict:
+        return {"title": self.title, "nodes": [n.as_dict() for n in self.nodes],
+                "edges": [e.as_dict() for e in self.edges], "legend": list(self.legend),
+                "path": list(self.path), "physics": self.physics}
+
+
+def _text(values) -> str | None:
+    """The English (or untagged) value of a set of literals, else the first, sorted."""
+    values = sorted(values, key=str)
+    if not values:
+        return None
+    english = [v for v in values if getattr(v, "language", None) in ("en", None)]
+    return " ".join(str((english or values)[0]).split())
+
+
+def _check_types(types) -> tuple[str, ...]:
+    if isinstance(types, str):
+        types = [t for t in re.split(r"[,\s]+", types) if t]
+    chosen = tuple(dict.fromkeys(types))
+    unknown = [t for t in chosen if t not in ALL_TYPES]
+    if unknown or not chosen:
+        raise UsageError(f"unknown type {', '.join(map(repr, unknown)) or '(none given)'}; "
+                         f"choose from {', '.join(ALL_TYPES)}")
+    return chosen
+
+
+def graph_view(kg, *, types: Iterable[str] | str = DEFAULT_TYPES, focus=None, depth: int = 1,
+               max_nodes: int = DEFAULT_MAX_NODES, path: Sequence | None = None,
+               path_edges: Iterable[tuple] | None = None, seed: int = 42) -> GraphView:
+    """The nodes, edges and positions to draw for one view of ``kg``.
+
+    Nodes are the entities whose ``rdf:type`` is one of ``types``' classes;
+    edges are every triple (but ``rdf:type``) between two nodes, labelled
+    with the property's label. Tooltips give kind, CURIE, description,
+    effort hours and the sources that state facts about the node.
+
+    Parameters
+    ----------
+    kg : KnowledgeGraph
+    types : iterable of str or str
+        Kinds to draw (see ``ALL_TYPES``), or a comma-separated string.
+    focus : str or URIRef, optional
+        Draw only this entity and what lies within ``depth`` edges of it
+        (edges in either direction, through nodes of the chosen kinds).
+        The focus is drawn even when its kind is not among ``types``.
+    depth : int
+        Radius of the focus neighbourhood (default 1).
+    max_nodes : int
+        Refuse views with more nodes than this.
+    path : sequence of IRIs or names, optional
+        Steps of a learning path in order: they are numbered, always drawn,
+        and everything not on the path is dimmed.
+    path_edges : iterable of (IRI, IRI), optional
+        Pairs to emphasise. A pair matches the data edges between its two
+        nodes (either direction); a pair no data edge links is drawn as a
+        dashed path-only edge. Default: consecutive steps of ``path``, plus
+        every data edge between two steps.
+    seed : int
+        Seed of the layout.
+
+    Returns
+    -------
+    GraphView
+
+    Raises
+    ------
+    UsageError
+        Unknown kinds, negative depth, an unknown focus or path entity, or
+        more nodes than ``max_nodes``.
+
+    Examples
+    --------
+    >>> from careergraph.graph import load
+    >>> view = graph_view(load(), focus="skill:dart", depth=1, types=["skill", "posting"])
+    >>> sorted(n.label for n in view.nodes if n.kind == "posting")[:1]
+    ['Flutter Developer (Middle) at A3F Group']
+    """
+    types = _check_types(types)
+    if depth < 0:
+        raise UsageError(f"depth must be 0 or more, not {depth}")
+    ds = kg.graph
+
+    # One pass over the quads: kinds, labels, descriptions, provenance, edges.
+    class_kind = {}
+    for kind in reversed(list(KINDS)):  # the first kind in KINDS wins, as in kg.kind_of
+        class_kind[KINDS[kind]] = kind
+    order = {kind: i for i, kind in enumerate(KINDS)}
+    kinds: dict[URIRef, str] = {}
+    literals: dict[URIRef, dict[URIRef, set]] = defaultdict(lambda: defaultdict(set))
+    facts_from: dict[URIRef, set] = defaultdict(set)
+    links: dict[tuple, set] = defaultdict(set)
+    wanted_props = set(_LABELS) | set(_DESCRIPTIONS) | {CG.effortHours}
+    for s, p, o, g in ds.quads((None, None, None, None)):
+        if not isinstance(s, URIRef):
+            continue
+        facts_from[s].add(g)
+        if p == RDF.type:
+            kind = class_kind.get(o)
+            if kind is not None and (s not in kinds or order[kind] < order[kinds[s]]):
+                kinds[s] = kind
+        elif isinstance(o, Literal):
+            if p in wanted_props:
+                literals[s][p].add(o)
+        elif isinstance(o, URIRef):
+            links[(s, p, o)].add(g)
+
+    drawn = {iri for iri, kind in kinds.items() if kind in types}
+    forced: list[URIRef] = []
+    focus_iri = None
+    if focus is not None:
+        focus_iri = kg.resolve(str(focus)) if not isinstance(focus, URIRef) or focus not in kinds \
+            else focus
+        if focus_iri not in kinds:
+            raise UsageError(f"{kg.curie(focus_iri)} is not an entity careergraph can draw")
+        forced.append(focus_iri)
+    steps: list[URIRef] = []
+    for step in path or ():
+        iri = step if isinstance(step, URIRef) and step in kinds else kg.resolve(str(step))
+        if iri not in kinds:
+            raise UsageError(f"path step {kg.curie(iri)} is not an entity careergraph can draw")
+        steps.append(iri)
+    forced.extend(steps)
+    drawn.update(forced)
+
+    adjacency: dict[URIRef, set] = defaultdict(set)
+    for s, _, o in links:
+        if s in drawn and o in drawn:
+            adjacency[s].add(o)
+            adjacency[o].add(s)
+    if focus_iri is not None:
+        keep = {focus_iri}
+        frontier = [focus_iri]
+        for _ in range(depth):
+            frontier = sorted({m for n in frontier for m in adjacency[n]} - keep)
+            keep.update(frontier)
+            if not frontier:
+                break
+        keep.update(steps)
+        drawn = keep
+
+    if len(drawn) > max_nodes:
+        raise UsageError(
+            f"the view has {len(drawn)} nodes, more than the limit of {max_nodes}: draw one "
+            "entity's neighbourhood with --focus ENTITY [--depth K], fewer kinds with --types "
+            "(e.g. --types component,role), or raise --max-nodes")
+
+    sources = {src.iri: src.label for src in kg.sources}
+    labels = {iri: _text(next((literals[iri][p] for p in _LABELS if literals[iri].get(p)), ()))
+              or kg.curie(iri) for iri in drawn}
+    kind_labels = {kind: kg.label(KINDS[kind]) for kind in ALL_TYPES}
+    if any(v == kg.curie(KINDS[k]) for k, v in kind_labels.items()):
+        kind_labels = {k: (k if v == kg.curie(KINDS[k]) else v) for k, v in kind_labels.items()}
+
+    def provenance(graphs) -> str:
+        names = sorted({sources[g] for g in graphs if g in sources})
+        return "; ".join(names) if names else "(no recorded source)"
+
+    nodes_sorted = sorted(drawn, key=str)
+    edge_keys = sorted(((s, p, o) for (s, p, o) in links if s in drawn and o in drawn),
+                       key=lambda t: (str(t[0]), str(t[1]), str(t[2])))
+    positions = _layout(nodes_sorted, [(s, o) for s, _, o in edge_keys], seed=seed)
+
+    step_of = {}
+    for i, iri in enumerate(steps, start=1):
+        step_of.setdefault(iri, i)
+    nodes = []
+    for iri in nodes_sorted:
+        kind = kinds[iri]
+        lines = [labels[iri], f"type: {kind_labels[kind]}", f"id: {kg.curie(iri)}"]
+        description = next((_text(literals[iri][p]) for p in _DESCRIPTIONS if literals[iri].get(p)),
+                            None)
+        if description:
+            lines.append(description)
+        hours = literals[iri].get(CG.effortHours)
+        if hours:
+            lines.append(f"effort: {_text(hours)} h")
+        if iri in step_of:
+            lines.append(f"path step {step_of[iri]} of {len(steps)}")
+        lines.append(f"source: {provenance(facts_from[iri])}")
+        x, y = positions[iri]
+        nodes.append(VizNode(str(iri), labels[iri], kind, "\n".join(lines), x, y, step_of.get(iri)))
+
+    # Which pairs to emphasise.
+    if path_edges is None:
+        pairs = list(zip(steps, steps[1:]))
+        on_path = set(steps)
+        emphasised = {frozenset((s, o)) for s, _, o in edge_keys if s in on_path and o in on_path}
+    else:
+        pairs = []
+        for a, b in path_edges:
+            a = a if isinstance(a, URIRef) and a in kinds else kg.resolve(str(a))
+            b = b if isinstance(b, URIRef) and b in kinds else kg.resolve(str(b))
+            pairs.append((a, b))
+        emphasised = set()
+    emphasised.update(frozenset(pair) for pair in pairs)
+
+    property_labels: dict[URIRef, str] = {}
+    edges = []
+    linked = set()
+    for i, (s, p, o) in enumerate(edge_keys):
+        if p not in property_labels:
+            name = kg.label(p)
+            property_labels[p] = name if name != kg.curie(p) else re.split(r"[#/:]", name)[-1]
+        relation = property_labels[p]
+        title = (f"{labels[s]} {relation} {labels[o]}\nrelation: {kg.curie(p)}\n"
+                 f"source: {provenance(links[(s, p, o)])}")
+        hit = frozenset((s, o)) in emphasised
+        if hit:
+            linked.add(frozenset((s, o)))
+        edges.append(VizEdge(f"e{i}", str(s), str(o), str(p), relation, title, hit))
+    for a, b in pairs:
+        if frozenset((a, b)) not in linked and a in drawn and b in drawn and a != b:
+            linked.add(frozenset((a, b)))
+            edges.append(VizEdge(f"p{len(edges)}", str(a), str(b), "", "next step",
+                                 f"{labels[a]} → {labels[b]}: next step of the path", True, True))
+
+    counts = defaultdict(int)
+    for n in nodes:
+        counts[n.kind] += 1
+    legend = [{"kind": kind, "label": kind_labels[kind], "count": counts[kind], **STYLES[kind]}
+              for kind in ALL_TYPES if counts[kind]]
+    if focus_iri is not None:
+        title = f"careergraph: {labels[focus_iri]} and its neighbourhood (depth {depth})"
+    else:
+        title = "careergraph: " + ", ".join(kind_labels[k] for k in types)
+    return GraphView(title, nodes, edges, legend, [str(s) for s in steps],
+                     physics=len(nodes) <= PHYSICS_LIMIT)
+
+
+def _layout(nodes: list, edges: list[tuple], *, seed: int) -> dict:
+    """Seeded positions in vis pixels: each connected part laid out alone, then packed.
+
+    A part of up to ``_SPRING_LIMIT`` nodes gets networkx's ``spring_layout``;
+    a bigger one, see :func:`_large_layout`. Parts are packed in rows, the
+    biggest first, each in a square whose side grows with the square root of
+    its size, so isolated nodes sit in a grid beside the main picture
+    instead of being flung to its edges.
+    """
+    import networkx as nx
+
+    if not nodes:
+        return {}
+    rank = {n: i for i, n in enumerate(nodes)}
+    g = nx.Graph()
+    g.add_nodes_from(nodes)
+    g.add_edges_from((a, b) for a, b in edges if a != b)
+    parts = sorted((sorted(c, key=rank.__getitem__) for c in nx.connected_components(g)),
+                   key=lambda c: (-len(c), rank[c[0]]))
+    cell = 110.0  # pixels per node along a side, roughly
+    sides = [cell * max(1.0, 1.6 * math.sqrt(len(part))) if len(part) > 1 else cell
+             for part in parts]
+    row_width = max(max(sides), math.sqrt(sum(side * side for side in sides)) * 1.2)
+    out = {}
+    x = y = row_height = 0.0
+    for part, side in zip(parts, sides):
+        if x > 0 and x + side > row_width:
+            x, y, row_height = 0.0, y + row_height, 0.0
+        if len(part) == 1:
+            unit = {part[0]: (0.0, 0.0)}
+        elif len(part) <= _SPRING_LIMIT:
+            unit = nx.spring_layout(g.subgraph(part), seed=seed)
+        else:
+            unit = _large_layout(g.subgraph(part), part, seed=seed)
+        xs = [float(p[0]) for p in unit.values()]
+        ys = [float(p[1]) for p in unit.values()]
+        cx, cy = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
+        extent = max(max(xs) - min(xs), max(ys) - min(ys)) or 1.0
+        usable = side * 0.9 if len(part) > 1 else 0.0
+        for n, p in unit.items():
+            out[n] = (round(x + side / 2 + (float(p[0]) - cx) / extent * usable, 1),
+                      round(y + side / 2 + (float(p[1]) - cy) / extent * usable, 1))
+        x += side
+        row_height = max(row_height, side)
+    return out
+
+
+def _large_layout(g, nodes: list, *, seed: int) -> dict:
+    """Positions for a connected graph too big for a full spring layout.
+
+    ``spring_layout``'s cost grows with the square of the nodes (16 s for
+    2,000 here), so only the ``_SPRING_LIMIT`` best-connected nodes get it;
+    every other node is then placed, breadth first, near the mean of its
+    placed neighbours, at a seeded random offset.
+    """
+    import networkx as nx
+
+    rank = {n: i for i, n in enumerate(nodes)}
+    core = sorted(nodes, key=lambda n: (-g.degree(n), rank[n]))[:_SPRING_LIMIT]
+    pos = {n: (float(p[0]), float(p[1]))
+           for n, p in nx.spring_layout(g.subgraph(core), seed=seed).items()}
+    rng = random.Random(seed)
+    spread = 1.5 / math.sqrt(len(core))
+    frontier = sorted(core, key=rank.__getitem__)
+    while frontier:
+        following = []
+        for n in frontier:
+            for m in sorted(g[n], key=rank.__getitem__):
+                if m in pos:
+                    continue
+                placed = [pos[k] for k in g[m] if k in pos]
+                cx = sum(p[0] for p in placed) / len(placed)
+                cy = sum(p[1] for p in placed) / len(placed)
+                angle = rng.uniform(0, 2 * math.pi)
+                radius = spread * (0.5 + rng.random())
+                pos[m] = (cx + radius * math.cos(angle), cy + radius * math.sin(angle))
+                following.append(m)
+        frontier = following
+    return pos
+
+
+# -- HTML ----------------------------------------------------------------------
+
+_JSON_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026",
+                 0x2028: "\\u2028", 0x2029: "\\u2029"}
+_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
+
+
+def _json_for_script(data) -> str:
+    """JSON that cannot end or confuse the ``<script>`` element it sits in."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).translate(_JSON_ESCAPES)
+
+
+def _asset(name: str) -> str:
+    """A file of the vis-network copy that pyvis ships, checked to be safe to inline."""
+    # find_spec locates the installed package without importing it (importing
+    # pyvis pulls in IPython and costs a quarter of a second).
+    spec = importlib.util.find_spec("pyvis")
+    if spec is None or not spec.submodule_search_locations:
+        raise CareerGraphError("pyvis is not installed: careergraph's pages inline the "
+                               "vis-network copy that pyvis 0.3.2 ships")
+    path = Path(list(spec.submodule_search_locations)[0]).joinpath(*_VIS_ASSET, name)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise CareerGraphError(f"cannot read vis-network from pyvis ({path}): {err.strerror}") from err
+    lowered = text.lower()
+    for bad in ("</script", "<!--", "</style"):
+        if bad in lowered:
+            raise CareerGraphError(f"pyvis's {name} contains {bad!r} and cannot be inlined safely")
+    return text
+
+
+def render_html(view: GraphView) -> str:
+    """The page drawing ``view``: one HTML file with everything inline.
+
+    Examples
+    --------
+    >>> from careergraph.graph import load
+    >>> page = render_html(graph_view(load(), focus="skill:dart", depth=0))
+    >>> "https://" in page.split('type="application/json"')[0].split("<script>")[0]
+    False
+    """
+    from jinja2 import Environment
+    from markupsafe import Markup
+
+    template_text = (files("careergraph.graph") / "templates" / "graph.html").read_text(
+        encoding="utf-8")
+    env = Environment(autoescape=True, keep_trailing_newline=True)
+    page = env.from_string(template_text).render(
+        title=view.title,
+        vis_css=Markup(_asset("vis-network.css")),
+        vis_js=Markup(_asset("vis-network.min.js")),
+        data_json=Markup(_json_for_script(view.as_dict())),
+        csp_scripts=Markup("__CSP_SCRIPT_HASHES__"),
+    )
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode() + "'"
+        for body in _SCRIPT.findall(page))
+    return page.replace("__CSP_SCRIPT_HASHES__", hashes, 1)
+
+
+def write_html(view: GraphView, path) -> Path:
+    """Write :func:`render_html` of ``view`` to ``path`` atomically and return the path.
+
+    The page goes to a temporary file beside ``path`` that then replaces it,
+    so a reader never sees half a page and a failure leaves the old file.
+
+    Raises
+    ------
+    CareerGraphError
+        The file cannot be written (the message names it).
+    """
+    path = Path(path)
+    html = render_html(view)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "x", encoding="utf-8") as fh:
+            fh.write(html)
+        os.replace(tmp, path)
+    except OSError as err:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise CareerGraphError(f"cannot write {path}: {err.strerror or err}") from err
+    return path
