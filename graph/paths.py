@@ -1,0 +1,434 @@
+"""Learning paths: the fewest hours of learning that meet a posting's or role's requirements.
+
+The problem is a minimum-cost closure on an AND/OR graph. Every unmet
+requirement must be met (AND), together with every unmet prerequisite of
+everything learned (AND); a requirement on a broad skill is met by learning
+any skill in its narrower closure that has effort hours (OR). Shared
+prerequisites are paid once. Minimising the total is NP-hard (it contains set
+cover), so :func:`solve` runs an exact branch and bound within a node budget
+and, past it, returns the best plan found with a proven lower bound.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import networkx as nx
+
+from .convert import requirements, resolve_person, resolve_target, skill_model, held_skills
+from .errors import CycleError, NoPathError, UsageError
+from .plans import Alternative, LearningPath, MetRequirement, OptionalSkill, Ref, Step
+
+__all__ = ["EXACT_LIMIT", "MAX_ALTERNATIVES", "Solution", "solve", "order_plan", "learning_path",
+           "how_met"]
+
+#: Search nodes :func:`solve` expands before it settles for the best plan found so far.
+#: A node is one partial plan; realistic postings (a handful of OR choices) need
+#: a few dozen, 16 independent binary choices need at most about 2**16.
+EXACT_LIMIT = 20_000
+
+#: Alternatives priced per OR choice in a :class:`LearningPath` (the cheapest first).
+MAX_ALTERNATIVES = 10
+
+
+def _add(a: float, b: float) -> float:
+    return round(a + b, 9)
+
+
+@dataclass(frozen=True)
+class Solution:
+    """What :func:`solve` found: the skills to learn and their total hours.
+
+    ``exact`` is true when ``hours`` is proven minimal; otherwise
+    ``lower_bound <= optimum <= hours``.
+    """
+
+    skills: frozenset
+    hours: float
+    exact: bool
+    lower_bound: float
+    nodes: int
+
+
+@dataclass(frozen=True)
+class _State:
+    plan: frozenset
+    covered: frozenset
+    cost: float
+    open: tuple
+    last: object = None
+
+
+class _Search:
+    """Branch and bound over the OR choices; see :func:`solve`."""
+
+    def __init__(self, model, known, restrict):
+        self.model = model
+        self.known = known
+        self.restrict = restrict or {}
+
+    def options(self, skill) -> tuple:
+        return self.restrict.get(skill) or self.model.options(skill)
+
+    def met(self, skill, covered) -> bool:
+        return skill in self.known or skill in covered
+
+    def propagate(self, state: _State, add=None, agenda=()) -> _State:
+        """Add ``add``, then apply every forced choice; the unmet OR choices stay open."""
+        model = self.model
+        plan, covered, cost = set(state.plan), set(state.covered), state.cost
+        stack = list(state.open)
+        if add is not None:
+            plan.add(add)
+            covered.update(model.up(add))
+            cost = _add(cost, model.cost(add))
+            stack.extend(sorted(model.needs(add), key=str, reverse=True))
+        stack.extend(sorted(agenda, key=str, reverse=True))
+        open_ = set()
+        while stack:
+            skill = stack.pop()
+            if skill in self.known or skill in covered:
+                continue
+            opts = self.options(skill)
+            if len(opts) == 1:
+                t = opts[0]
+                plan.add(t)
+                covered.update(model.up(t))
+                cost = _add(cost, model.cost(t))
+                stack.extend(sorted(model.needs(t), key=str, reverse=True))
+            else:
+                open_.add(skill)
+        still = tuple(sorted((s for s in open_ if s not in covered), key=str))
+        return _State(frozenset(plan), frozenset(covered), cost, still, add)
+
+    def bound(self, state: _State) -> float:
+        """A lower bound on the hours still to add: every open choice costs at least its cheapest option."""
+        return max((self.model.cost(self.options(s)[0]) for s in state.open), default=0.0)
+
+
+def schedule(model, known, plan) -> tuple[list, list, list]:
+    """Order ``plan`` so each skill's needs are met before it, if possible.
+
+    Greedy: repeatedly learn the first (by ``str``) skill whose needs are all
+    met by ``known`` or by what is already learned. Learning only adds
+    knowledge, so this finds an order whenever one exists.
+
+    Returns ``(order, edges, stuck)``: ``edges`` are ``(cover, skill, need)``
+    with ``cover`` the earliest learned skill that meets ``need`` of ``skill``;
+    ``stuck`` lists the ``(skill, need)`` pairs no order can satisfy (empty
+    when the plan is orderable).
+    """
+    remaining = sorted(plan, key=str)
+    cover_of: dict = {}
+    order, edges = [], []
+    progress = True
+    while remaining and progress:
+        progress = False
+        left = []
+        for skill in remaining:
+            needs = [q for q in model.needs(skill) if q not in known]
+            if all(q in cover_of for q in needs):
+                order.append(skill)
+                edges.extend((cover_of[q], skill, q) for q in sorted(needs, key=str))
+                for b in model.up(skill):
+                    cover_of.setdefault(b, skill)
+                progress = True
+            else:
+                left.append(skill)
+        remaining = left
+    stuck = [(s, q) for s in remaining for q in sorted(model.needs(s), key=str)
+             if q not in known and q not in cover_of]
+    return order, edges, stuck
+
+
+def solve(model, known, needs, *, exact_limit: int = EXACT_LIMIT, restrict=None) -> Solution:
+    """The cheapest set of skills to learn so that every skill in ``needs`` is met.
+
+    Works on plain data so it can run on large taxonomies: ``model`` is a
+    :class:`~careergraph.graph.convert.SkillModel`, ``known`` a set (or dict)
+    of skills counted as known, closed under broader skills and prerequisites
+    (:meth:`SkillModel.closure`).
+
+    A skill is met when it is known or is in the ``up`` closure of a learned
+    skill. Every learned skill's ``needs`` must be met too, and there must be
+    an order in which each skill's needs are met before it.
+
+    Parameters
+    ----------
+    model : SkillModel
+    known : set or dict
+    needs : iterable
+        The skills to meet.
+    exact_limit : int
+        Search nodes to expand before settling for the best plan found
+        (see :data:`EXACT_LIMIT`). The first plan is always completed.
+    restrict : dict, optional
+        ``{skill: options}`` replacing the options of some requirements (used
+        to price an alternative: "meet X with Y instead").
+
+    Returns
+    -------
+    Solution
+
+    Raises
+    ------
+    CycleError, NoPathError
+        No order of learning can meet the prerequisites.
+
+    Notes
+    -----
+    Depth-first branch and bound. Forced choices (a need with one option) are
+    applied eagerly; the search branches on the open OR choice with the
+    fewest options, trying each option in order of the cost after its own
+    forced consequences plus the bound (so the first plan found is the greedy
+    plan). The bound adds to the hours so far the largest, over the open
+    choices, of the cheapest option's hours: each open choice still needs at
+    least one more skill. A node whose bound reaches the best plan found is
+    pruned. When the budget runs out, the lower bound reported is the
+    smallest bound among the unexplored nodes (or the best plan, if smaller).
+
+    Examples
+    --------
+    >>> from careergraph.graph.convert import SkillModel
+    >>> m = SkillModel.from_edges(
+    ...     {"dart": 80, "flutter": 120, "bloc": 30, "provider": 15},
+    ...     prerequisites=[("flutter", "dart"), ("bloc", "flutter"), ("provider", "flutter")],
+    ...     broader=[("bloc", "state"), ("provider", "state")])
+    >>> s = solve(m, known={"dart"}, needs=["state"])
+    >>> sorted(s.skills), s.hours, s.exact
+    (['flutter', 'provider'], 135.0, True)
+    """
+    search = _Search(model, known, restrict)
+    root = search.propagate(_State(frozenset(), frozenset(), 0.0, ()), agenda=set(needs))
+    best, best_cost = None, math.inf
+    stack = [root]
+    nodes = 0
+    pending: list[float] = []
+    first_stuck = None
+    while stack:
+        state = stack.pop()
+        bound = _add(state.cost, search.bound(state))
+        if bound >= best_cost:
+            continue
+        if best is not None and nodes >= exact_limit:
+            pending.append(bound)
+            pending.extend(_add(s.cost, search.bound(s)) for s in stack)
+            break
+        nodes += 1
+        if not state.open:
+            _, _, stuck = schedule(model, known, state.plan)
+            if not stuck:
+                best, best_cost = state.plan, _add(math.fsum(sorted(model.cost(s) for s in state.plan)), 0)
+                continue
+            first_stuck = first_stuck or stuck
+            choices = sorted({o for _, q in stuck for o in search.options(q)} - state.plan, key=str)
+        else:
+            need = min(state.open, key=lambda s: (len(search.options(s)), str(s)))
+            rest = _State(state.plan, state.covered, state.cost,
+                          tuple(s for s in state.open if s != need))
+            state = rest
+            choices = search.options(need)
+        children = [search.propagate(state, add=o) for o in choices]
+        children.sort(key=lambda c: (_add(c.cost, search.bound(c)), model.cost(c.last), str(c.last)))
+        stack.extend(reversed(children))
+    if best is None:
+        raise _unorderable(model, first_stuck or [])
+    lower = min([best_cost, *(b for b in pending if b < best_cost)])
+    return Solution(best, best_cost, lower >= best_cost, lower, nodes)
+
+
+def _unorderable(model, stuck) -> Exception:
+    from .resolve import curie
+
+    edges: dict = {}
+    for skill, need in stuck:
+        edges.setdefault(skill, set()).update(s for s, _ in stuck if need in model.up(s))
+    from .checks import find_cycle
+
+    cycle = find_cycle(edges)
+    if cycle:
+        chain = " -> ".join(curie(s) for s in cycle)
+        return CycleError(f"prerequisite cycle (through skos:broader): {chain}", cycle=cycle)
+    pairs = ", ".join(f"{curie(s)} needs {curie(q)} first" for s, q in stuck[:5])
+    return NoPathError(f"no order of learning meets the prerequisites: {pairs}")
+
+
+def order_plan(model, known, skills, *, key=str) -> tuple[list, list]:
+    """The steps of a plan in learning order, and the ``(cover, skill, need)`` edges behind it.
+
+    The order is ``networkx.lexicographical_topological_sort`` of the
+    prerequisite edges among the plan's skills (ties broken by ``key``), so
+    every prerequisite comes before what needs it.
+
+    Raises
+    ------
+    CycleError, NoPathError
+        The skills cannot be ordered.
+    """
+    _, edges, stuck = schedule(model, known, skills)
+    if stuck:
+        raise _unorderable(model, stuck)
+    g = nx.DiGraph()
+    g.add_nodes_from(skills)
+    g.add_edges_from((c, s) for c, s, _ in edges)
+    try:
+        order = list(nx.lexicographical_topological_sort(g, key=key))
+    except nx.NetworkXUnfeasible as err:  # cannot happen: edges follow a valid schedule
+        raise CycleError("prerequisite cycle among the planned skills",
+                         cycle=nx.find_cycle(g)) from err
+    return order, edges
+
+
+def how_met(model, direct, known, skill) -> tuple[str, object]:
+    """How a known ``skill`` is met: ``(via, held skill)``, via ``direct``, ``narrower`` or ``prerequisite``."""
+    if skill in direct:
+        return "direct", skill
+    narrower = sorted((s for s in model.down(skill) if s in direct), key=str)
+    if narrower:
+        return "narrower", narrower[0]
+    return "prerequisite", known[skill][0]
+
+
+def learning_path(kg, person, target, *, optional: bool = False, hours_per_week: float = 10,
+                  exact_limit: int = EXACT_LIMIT) -> LearningPath:
+    """The cheapest ordered plan from ``person``'s skills to ``target``.
+
+    Parameters
+    ----------
+    kg : KnowledgeGraph
+    person : str, IRI or None
+        The person (IRI, CURIE or label); None picks the only person in the data.
+    target : str or IRI
+        A posting or a role (IRI, CURIE or label).
+    optional : bool
+        Also learn the posting's preferred (``cg:prefersSkill``) skills.
+    hours_per_week : float
+        Pace for the ``weeks`` estimate.
+    exact_limit : int
+        Node budget of the exact search (see :func:`solve`).
+
+    Returns
+    -------
+    LearningPath
+
+    Raises
+    ------
+    UnknownEntityError, AmbiguousEntityError
+        The person or target name does not denote one entity.
+    UsageError
+        No person given and the data has none or several; ``hours_per_week`` not positive.
+
+    Notes
+    -----
+    A requirement is met when the person holds the skill or a narrower one
+    (transitively); the prerequisites of a held skill count as held (except a
+    skill the person explicitly lacks, ``cg:lacksSkill``). Every unmet
+    essential requirement is learned with its unmet prerequisites; OR choices
+    (a broad requirement met by any narrower skill, or by the broad skill
+    itself when it has hours) are made to minimise the total hours, shared
+    prerequisites counted once.
+
+    Examples
+    --------
+    >>> from careergraph.graph import load
+    >>> kg = load()
+    >>> plan = learning_path(kg, None, "posting:effective-senior-flutter-developer")
+    >>> plan.total_hours == sum(s.hours for s in plan.steps)
+    True
+    """
+    if not hours_per_week or hours_per_week <= 0:
+        raise UsageError(f"hours per week must be positive, not {hours_per_week}")
+    person_iri = resolve_person(kg, person)
+    target_iri = resolve_target(kg, target)
+    model = skill_model(kg)
+    known = held_skills(kg, person_iri)
+    direct = {s for s, (_, via) in known.items() if via == "direct"}
+    essential, preferred = requirements(kg, target_iri)
+    needs = list(essential) + (list(preferred) if optional else [])
+
+    base = solve(model, known, essential, exact_limit=exact_limit)
+    sol = solve(model, known, needs, exact_limit=exact_limit) if optional and preferred else base
+    order, edges = order_plan(model, known, sol.skills, key=kg.curie)
+
+    ref = _refs(kg)
+    position = {s: i for i, s in enumerate(order)}
+    alternatives = _alternatives(model, known, needs, sol, exact_limit)
+    steps = []
+    for i, skill in enumerate(order, start=1):
+        up = model.up(skill)
+        users = sorted({s for c, s, _ in edges if c == skill}, key=position.get)
+        steps.append(Step(
+            position=i,
+            skill=ref(skill),
+            hours=model.cost(skill),
+            priced=model.priced(skill),
+            required_for=tuple(ref(r) for r in essential if r in up and r not in known),
+            optional_for=tuple(ref(r) for r in preferred if optional and r in up and r not in known),
+            prerequisite_of=tuple(ref(s) for s in users),
+            alternatives=tuple(Alternative(ref(o), own, hours, ref(need))
+                               for chosen, (o, own, hours, need) in alternatives if chosen == skill),
+        ))
+
+    met = []
+    for r, is_essential in [(r, True) for r in essential] + [(r, False) for r in preferred]:
+        if r in known:
+            via, held = how_met(model, direct, known, r)
+            met.append(MetRequirement(ref(r), via, ref(held), is_essential))
+    extras = []
+    for o in preferred:
+        if o in known:
+            extras.append(OptionalSkill(ref(o), True, 0.0, optional))
+        else:
+            more = solve(model, known, [*essential, o], exact_limit=exact_limit)
+            extras.append(OptionalSkill(ref(o), False, _add(more.hours, -base.hours), optional))
+    total = _add(math.fsum(s.hours for s in steps), 0)
+    return LearningPath(
+        person=ref(person_iri),
+        target=ref(target_iri),
+        target_kind=kg.kind_of(target_iri) or "posting",
+        steps=tuple(steps),
+        total_hours=total,
+        hours_per_week=float(hours_per_week),
+        met=tuple(met),
+        missing=tuple(ref(r) for r in essential if r not in known),
+        optional=tuple(extras),
+        approximate=not sol.exact,
+        lower_bound=sol.lower_bound,
+        unpriced=tuple(ref(s) for s in order if not model.priced(s)),
+    )
+
+
+def _refs(kg):
+    cache: dict = {}
+
+    def ref(iri) -> Ref:
+        if iri not in cache:
+            cache[iri] = Ref.of(kg, iri)
+        return cache[iri]
+
+    return ref
+
+
+def _alternatives(model, known, needs, sol, exact_limit) -> list:
+    """``(chosen skill, Alternative)`` for every OR choice the plan made."""
+    choice_points = set(needs) | {q for s in sol.skills for q in model.needs(s)}
+    found = []
+    for need in sorted(choice_points, key=str):
+        options = model.options(need)
+        if need in known or len(options) < 2:
+            continue
+        chosen = [o for o in options if o in sol.skills]
+        if not chosen:
+            continue
+        others = [o for o in options if o not in sol.skills][:MAX_ALTERNATIVES]
+        priced = []
+        for other in others:
+            try:
+                alt = solve(model, known, needs, exact_limit=exact_limit, restrict={need: (other,)})
+            except (CycleError, NoPathError):
+                continue
+            priced.append((alt.hours, model.cost(other), str(other), other))
+        for hours, own, _, other in sorted(priced):
+            found.append((chosen[0], (other, own, hours, need)))
+    return found

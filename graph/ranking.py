@@ -1,0 +1,306 @@
+"""Questions about the whole graph: fit ranking, next skills, demand, gaps and connections."""
+
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+from rdflib import URIRef
+
+from careergraph.ontology import CG
+
+from .convert import (held_skills, knowledge_graph, requirements, resolve_person, resolve_target,
+                      skill_model)
+from .errors import NoPathError, UsageError
+from .paths import EXACT_LIMIT, how_met, solve
+from .plans import (Connection, Demand, Gap, GapRow, Hop, NextSkill, NextSkills, RankRow, Ranking,
+                    Ref, SkillDemand)
+
+__all__ = ["RANK_KINDS", "rank", "next_skills", "demand", "gap", "explain"]
+
+#: What :func:`rank` ranks, with the entity kind of each.
+RANK_KINDS = {"postings": "posting", "roles": "role", "components": "component"}
+
+
+def _person(kg, person):
+    iri = resolve_person(kg, person)
+    g = kg.graph
+    direct = {o for o in g.objects(iri, CG.hasSkill) if isinstance(o, URIRef)}
+    lacks = {o for o in g.objects(iri, CG.lacksSkill) if isinstance(o, URIRef)}
+    return iri, direct, lacks
+
+
+def _sort_key(row: RankRow):
+    hours = math.inf if row.hours is None else row.hours
+    return (hours, -row.coverage, row.target.label.casefold(), row.target.curie)
+
+
+def _fit(kg, model, known, target, exact_limit) -> RankRow:
+    essential, _ = requirements(kg, target)
+    met = [r for r in essential if r in known]
+    sol = solve(model, known, essential, exact_limit=exact_limit)
+    coverage = 100.0 * len(met) / len(essential) if essential else 100.0
+    return RankRow(Ref.of(kg, target), sol.hours, coverage, len(met), len(essential),
+                   tuple(Ref.of(kg, r) for r in essential if r not in known), not sol.exact)
+
+
+def rank(kg, kind: str, *, person=None, exact_limit: int = EXACT_LIMIT) -> Ranking:
+    """Rank every posting, role or component by the hours ``person`` needs to reach it.
+
+    Parameters
+    ----------
+    kg : KnowledgeGraph
+    kind : {"postings", "roles", "components"}
+    person : str, IRI or None
+        None picks the only person in the data.
+
+    Returns
+    -------
+    Ranking
+        Rows sorted by hours (fewest first), then coverage (highest first),
+        then label. ``coverage`` is the share of essential requirements met.
+
+    Notes
+    -----
+    A component is reached through the roles that staff it (``cg:staffedBy``):
+    its row is the row of its role with the fewest hours (ties: highest
+    coverage), named in ``via``. "Which component team fits me best" is the
+    team where the person could fill some role soonest; a component with no
+    roles has no hours and sorts last.
+
+    Examples
+    --------
+    >>> from careergraph.graph import load
+    >>> r = rank(load(), "roles")
+    >>> r.rows[0].hours <= r.rows[-1].hours
+    True
+    """
+    if kind not in RANK_KINDS:
+        raise UsageError(f"cannot rank {kind!r}; choose one of {', '.join(RANK_KINDS)}")
+    person_iri = resolve_person(kg, person)
+    model = skill_model(kg)
+    known = held_skills(kg, person_iri)
+    rows = []
+    if kind == "components":
+        role_rows: dict = {}
+        for component in kg.entities("component"):
+            roles = sorted(o for o in kg.graph.objects(component, CG.staffedBy) if isinstance(o, URIRef))
+            fits = []
+            for role in roles:
+                if role not in role_rows:
+                    role_rows[role] = _fit(kg, model, known, role, exact_limit)
+                fits.append(role_rows[role])
+            ref = Ref.of(kg, component)
+            if not fits:
+                rows.append(RankRow(ref, None, 0.0, 0, 0))
+                continue
+            best = min(fits, key=_sort_key)
+            rows.append(RankRow(ref, best.hours, best.coverage, best.met, best.required,
+                                best.missing, best.approximate, via=best.target))
+    else:
+        for target in kg.entities(RANK_KINDS[kind]):
+            rows.append(_fit(kg, model, known, target, exact_limit))
+    return Ranking(Ref.of(kg, person_iri), kind, tuple(sorted(rows, key=_sort_key)))
+
+
+def gap(kg, person, target) -> Gap:
+    """Requirement by requirement: held, met through a narrower skill, implied, or missing.
+
+    Essential requirements come first, then the optional ones, each sorted by CURIE.
+    ``status`` is ``"held"`` (held directly), ``"narrower"`` (a narrower skill
+    is held), ``"prerequisite"`` (a prerequisite of a held skill) or
+    ``"missing"``.
+
+    Examples
+    --------
+    >>> from careergraph.graph import load
+    >>> g = gap(load(), None, "posting:tochka-znaniy-senior-flutter-developer")
+    >>> [r.held.curie for r in g.rows if r.status == "narrower"]
+    ['skill:gitflow']
+    """
+    person_iri = resolve_person(kg, person)
+    target_iri = resolve_target(kg, target)
+    model = skill_model(kg)
+    known = held_skills(kg, person_iri)
+    direct = {s for s, (_, via) in known.items() if via == "direct"}
+    essential, preferred = requirements(kg, target_iri)
+    rows = []
+    for skills, is_essential in ((essential, True), (preferred, False)):
+        for r in sorted(skills, key=kg.curie):
+            if r in known:
+                via, held = how_met(model, direct, known, r)
+                status = "held" if via == "direct" else via
+                rows.append(GapRow(Ref.of(kg, r), is_essential, status, Ref.of(kg, held)))
+            else:
+                rows.append(GapRow(Ref.of(kg, r), is_essential, "missing", None, model.hours.get(r)))
+    return Gap(Ref.of(kg, person_iri), Ref.of(kg, target_iri), kg.kind_of(target_iri) or "posting",
+               tuple(rows))
+
+
+def next_skills(kg, *, person=None, limit: int | None = None,
+                exact_limit: int = EXACT_LIMIT) -> NextSkills:
+    """The skills that unlock the most postings per hour of learning.
+
+    Each candidate is a skill from the cheapest plan of some posting the
+    person does not fully meet yet. Learning it means learning its *bundle*:
+    the skill with its unmet prerequisites (cheapest choice). For each bundle
+    the postings are re-planned: ``unlocks`` are the postings that become
+    fully met, ``hours_removed`` the drop in their summed gap hours. Rows are
+    sorted by postings unlocked per hour, then gap hours removed per hour,
+    then fewest hours.
+
+    Notes
+    -----
+    Choosing the *set* of skills that unlocks the most postings is, without
+    an hour budget and without OR choices, a maximum-weight closure problem
+    (Picard 1976; one minimum cut, see DOMAIN.md): postings are the weights,
+    skills the costs, prerequisites the closure constraints. With an hour
+    budget it becomes knapsack-like, and OR choices make it harder still. This
+    function does not solve that set problem: it scores single skills (with
+    their prerequisites) by the greedy ratio "postings unlocked per hour",
+    which is the first step of the greedy heuristic. Learn the top skill,
+    run it again, and the next row is the greedy's next step.
+
+    Examples
+    --------
+    >>> from careergraph.graph import load
+    >>> n = next_skills(load())
+    >>> all(s.hours > 0 for s in n.skills)
+    True
+    """
+    person_iri, direct, lacks = _person(kg, person)
+    model = skill_model(kg)
+    known = model.closure(direct, lacks)
+    postings = {p: requirements(kg, p)[0] for p in kg.entities("posting")}
+    before = {p: solve(model, known, req, exact_limit=exact_limit) for p, req in postings.items()}
+    open_postings = [p for p, req in postings.items() if any(r not in known for r in req)]
+    candidates = sorted({s for p in open_postings for s in before[p].skills}, key=kg.curie)
+    rows = []
+    for skill in candidates:
+        bundle = solve(model, known, [skill], exact_limit=exact_limit, restrict={skill: (skill,)})
+        after_known = model.closure(direct | bundle.skills, lacks)
+        unlocks, removed = [], 0.0
+        for p in open_postings:
+            req = postings[p]
+            if all(r in after_known for r in req):
+                unlocks.append(p)
+                removed += before[p].hours
+            else:
+                removed += before[p].hours - solve(model, after_known, req, exact_limit=exact_limit).hours
+        order = sorted(bundle.skills, key=kg.curie)
+        rows.append(NextSkill(Ref.of(kg, skill), bundle.hours, tuple(Ref.of(kg, s) for s in order),
+                              tuple(Ref.of(kg, p) for p in unlocks), round(removed, 9)))
+
+    def key(row: NextSkill):
+        if row.hours == 0:
+            return (-math.inf, -math.inf, 0.0, row.skill.curie)
+        return (-row.unlocks_per_hour, -row.removed_per_hour, row.hours, row.skill.curie)
+
+    rows.sort(key=key)
+    if limit is not None:
+        rows = rows[:limit]
+    return NextSkills(Ref.of(kg, person_iri), tuple(rows))
+
+
+def demand(kg, *, seed: int = 0) -> Demand:
+    """Skills ranked by how many postings require them, with centrality and clusters.
+
+    The co-occurrence graph has a node per skill some posting requires and
+    an edge between two skills required by the same posting, weighted by the
+    number of such postings. ``betweenness`` is
+    ``networkx.betweenness_centrality`` on it (unweighted, normalised);
+    communities are ``networkx.community.louvain_communities(weight="weight",
+    seed=seed)``, numbered by size (largest first), then by first CURIE.
+    Skills only preferred (``cg:prefersSkill``) are listed with no
+    community. Rows sort by postings requiring (most first), betweenness,
+    then CURIE.
+
+    Examples
+    --------
+    >>> from careergraph.graph import load
+    >>> d = demand(load())
+    >>> d.skills[0].skill.curie
+    'skill:flutter'
+    """
+    postings = kg.entities("posting")
+    required: dict = {}
+    preferred: dict = {}
+    co = nx.Graph()
+    for p in postings:
+        essential, optional = requirements(kg, p)
+        for s in essential:
+            required.setdefault(s, []).append(p)
+        for s in optional:
+            preferred.setdefault(s, []).append(p)
+        ordered = sorted(essential)
+        co.add_nodes_from(ordered)
+        for i, a in enumerate(ordered):
+            for b in ordered[i + 1:]:
+                weight = co[a][b]["weight"] + 1 if co.has_edge(a, b) else 1
+                co.add_edge(a, b, weight=weight)
+    between = nx.betweenness_centrality(co) if len(co) else {}
+    found = nx.community.louvain_communities(co, weight="weight", seed=seed) if len(co) else []
+    communities = sorted((sorted(c, key=kg.curie) for c in found),
+                         key=lambda c: (-len(c), kg.curie(c[0])))
+    index = {s: i for i, c in enumerate(communities) for s in c}
+    rows = []
+    for s in sorted(set(required) | set(preferred)):
+        rows.append(SkillDemand(
+            Ref.of(kg, s),
+            tuple(Ref.of(kg, p) for p in required.get(s, [])),
+            tuple(Ref.of(kg, p) for p in preferred.get(s, [])),
+            between.get(s, 0.0),
+            index.get(s),
+        ))
+    rows.sort(key=lambda r: (-len(r.postings), -r.betweenness, r.skill.curie))
+    return Demand(tuple(rows), tuple(tuple(Ref.of(kg, s) for s in c) for c in communities),
+                  len(postings))
+
+
+def explain(kg, source, target) -> Connection:
+    """The shortest chain of relations linking two entities of the knowledge graph.
+
+    ``networkx.shortest_path`` on the undirected view of
+    :func:`~careergraph.graph.convert.knowledge_graph` (entities only; no
+    literals, no ``rdf:type``, no vocabulary terms); each hop keeps the
+    direction of its triple. Where two entities are linked by several
+    relations, the first by CURIE is shown.
+
+    Raises
+    ------
+    UnknownEntityError, AmbiguousEntityError
+        A name does not denote one entity.
+    NoPathError
+        The two entities are not connected.
+
+    Examples
+    --------
+    >>> from careergraph.graph import load
+    >>> c = explain(load(), "skill:bloc", "skill:flutter")
+    >>> c.chain
+    'BLoC --cg:prerequisite--> Flutter'
+    """
+    a = kg.resolve(str(source))
+    b = kg.resolve(str(target))
+    multi = knowledge_graph(kg)
+    view = nx.Graph()
+    view.add_nodes_from(multi.nodes)
+    for s, o, rel in multi.edges(keys=True):
+        if not view.has_edge(s, o):
+            view.add_edge(s, o, triple=(s, rel, o))
+    ra, rb = Ref.of(kg, a), Ref.of(kg, b)
+    if a == b:
+        return Connection(ra, rb, ())
+    for node, ref in ((a, ra), (b, rb)):
+        if node not in view:
+            raise NoPathError(f"{ref.label} ({ref.curie}) has no relation to any other entity")
+    try:
+        nodes = nx.shortest_path(view, a, b)
+    except nx.NetworkXNoPath as err:
+        raise NoPathError(f"no chain of relations links {ra.label} ({ra.curie}) "
+                          f"and {rb.label} ({rb.curie})") from err
+    hops = []
+    for x, y in zip(nodes, nodes[1:]):
+        s, rel, o = view[x][y]["triple"]
+        hops.append(Hop(Ref.of(kg, x), rel, Ref.of(kg, y), forward=(s == x)))
+    return Connection(ra, rb, tuple(hops))
