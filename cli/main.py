@@ -103,6 +103,7 @@ def validate_cmd(state, files, fmt, no_bundled):
 # `cli` when imported here (one import line per module; keep them light: no
 # rdflib/networkx/pyvis imports at module level).
 from . import viz_cmds  # noqa: E402,F401
+from . import paths_cmds  # noqa: E402,F401
 
 
 def main():  # the console script
