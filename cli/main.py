@@ -102,6 +102,7 @@ def validate_cmd(state, files, fmt, no_bundled):
 # Each area's commands live in their own module and register themselves on
 # `cli` when imported here (one import line per module; keep them light: no
 # rdflib/networkx/pyvis imports at module level).
+from . import import_cmds  # noqa: E402,F401
 from . import viz_cmds  # noqa: E402,F401
 from . import paths_cmds  # noqa: E402,F401
 

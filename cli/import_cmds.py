@@ -1,0 +1,327 @@
+"""``careergraph import``, ``link`` and ``export``: bring your own data in, and take the graph out."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .main import cli
+from .options import handle_errors, pass_state
+from .output import echo_json, table
+
+__all__ = ["import_group", "link_group", "export_cmd"]
+
+_OUTPUT_HELP = "Write the RDF here (atomically); the extension picks the format (.ttl, .nt, .jsonld...)."
+
+
+def _warn(warnings) -> None:
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _summary(result, output, what: str) -> None:
+    _warn(result.warnings)
+    kg_curie = result.graph.namespace_manager
+    parts = [_plural(len(result.entities), what)]
+    if result.created_skills:
+        names = ", ".join(sorted(iri.n3(kg_curie) for iri in result.created_skills))
+        parts.append(f"{_plural(len(result.created_skills), 'new skill')} ({names})")
+    if result.created_orgs:
+        parts.append(_plural(len(result.created_orgs), "new organisation"))
+    click.echo(f"wrote {', '.join(parts)} ({len(result.graph)} triples) to {output}")
+    click.echo(f"load it with: careergraph --data {output} info", err=True)
+
+
+@cli.group("import")
+def import_group():
+    """Turn your own files (profiles, postings, job-ad text, ESCO) into RDF files.
+
+    Each command reads one file, matches the names in it against the graph
+    (the bundled data plus any --data files) and writes the result as an RDF
+    file that you then load with --data. Nothing is written when the input
+    has an error.
+
+    Example:
+
+        careergraph import profile me.yaml -o me.ttl
+        careergraph --data me.ttl info
+    """
+
+
+@import_group.command("profile")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), metavar="OUT",
+              help=_OUTPUT_HELP)
+@click.option("--create-missing", is_flag=True,
+              help="Create skills the graph does not know instead of rejecting them.")
+@pass_state
+@handle_errors
+def import_profile_cmd(state, file, output, create_missing):
+    """Import a profile (name, skills with optional levels, target role) from YAML or JSON.
+
+    Skill names match labels and altLabels ignoring case, spacing and
+    punctuation; unknown ones are listed with the closest names and the
+    import stops, unless --create-missing adds them as new skills.
+
+    Example:
+
+        careergraph import profile me.yaml -o me.ttl
+        careergraph import profile me.json -o me.ttl --create-missing
+    """
+    from careergraph.graph.import_profile import import_profile
+    from careergraph.graph.importing import write_graph
+
+    result = import_profile(state.kg, file, create_missing=create_missing)
+    write_graph(result.graph, output, header=f"careergraph import profile {Path(file).name}")
+    _summary(result, output, "person")
+
+
+@import_group.command("postings")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), metavar="OUT",
+              help=_OUTPUT_HELP)
+@click.option("--create-missing", is_flag=True,
+              help="Create skills the graph does not know instead of rejecting them.")
+@pass_state
+@handle_errors
+def import_postings_cmd(state, file, output, create_missing):
+    """Import job postings from CSV (title, company, seniority, url, skills split by ';'), YAML or JSON.
+
+    Example:
+
+        careergraph import postings jobs.csv -o jobs.ttl
+        careergraph --data jobs.ttl info
+    """
+    from careergraph.graph.import_postings import import_postings
+    from careergraph.graph.importing import write_graph
+
+    result = import_postings(state.kg, file, create_missing=create_missing)
+    write_graph(result.graph, output, header=f"careergraph import postings {Path(file).name}")
+    _summary(result, output, "posting")
+
+
+def _context(text: str, start: int, end: int, width: int = 30) -> str:
+    before = " ".join(text[max(0, start - width):start].split())
+    after = " ".join(text[end:end + width].split())
+    return f"…{before} [{' '.join(text[start:end].split())}] {after}…"
+
+
+@import_group.command("posting")
+@click.option("--text", "text_file", required=True, type=click.Path(dir_okay=False, allow_dash=True),
+              metavar="FILE", help="The job ad as plain text ('-' reads standard input).")
+@click.option("--title", help="The job title (default: the first line of the text).")
+@click.option("--company", help="The hiring organisation (matched by name, or created).")
+@click.option("--seniority", help="A seniority level of the graph, such as Senior.")
+@click.option("--url", help="The link to the ad (http:// or https://).")
+@click.option("--id", "id_", metavar="ID", help="The posting's identifier (default: from company and title).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="OUT", help=_OUTPUT_HELP)
+@click.option("--dry-run", is_flag=True, help="Show the skills found and write nothing.")
+@pass_state
+@handle_errors
+def import_posting_cmd(state, text_file, title, company, seniority, url, id_, output, dry_run):
+    """Find the known skills in the text of a job ad and make it a posting.
+
+    Prints every skill found with the span of text that names it (labels and
+    altLabels on word boundaries, longest match first) before writing
+    anything; check them, then load the result with --data.
+
+    Example:
+
+        careergraph import posting --text ad.txt --company Acme --seniority Senior --dry-run
+        careergraph import posting --text ad.txt --company Acme -o ad.ttl
+    """
+    from careergraph.graph.errors import UsageError
+    from careergraph.graph.import_text import import_posting_text
+    from careergraph.graph.importing import read_text, write_graph
+
+    if not output and not dry_run:
+        raise UsageError("give -o OUT to write the posting, or --dry-run to only show the skills found")
+    if text_file == "-":
+        text, path = sys.stdin.read(), None
+    else:
+        path = Path(text_file)
+        text = read_text(path)
+    result = import_posting_text(state.kg, text, title=title, company=company, seniority=seniority,
+                                 url=url, id=id_, path=path)
+    rows = []
+    for m in result.mentions:
+        line = text.count("\n", 0, m.start) + 1
+        col = m.start - (text.rfind("\n", 0, m.start) + 1) + 1
+        rows.append((state.kg.curie(m.skill), m.label, f"{line}:{col}", f"{m.start}-{m.end}",
+                     _context(text, m.start, m.end)))
+    click.echo(table(["skill", "label", "line:col", "span", "text"], rows))
+    skills = {m.skill for m in result.mentions}
+    if dry_run:
+        click.echo(f"found {_plural(len(skills), 'skill')} in {_plural(len(result.mentions), 'place')}; "
+                   "nothing written (--dry-run)", err=True)
+        return
+    write_graph(result.graph, output, header="careergraph import posting --text "
+                + (path.name if path else "(standard input)"))
+    _summary(result, output, "posting")
+
+
+def _occupations(ctx, param, values):
+    items = [part.strip() for value in values for part in value.split(",") if part.strip()]
+    return items or None
+
+
+@import_group.command("esco")
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), metavar="OUT",
+              help="Write the RDF here (atomically). .nt is streamed and suits the whole of ESCO.")
+@click.option("--occupations", multiple=True, callback=_occupations, metavar="CODES|IRIS",
+              help="Keep only these occupations: ISCO group codes (2512, or a prefix such as 25) "
+                   "or occupation IRIs, comma-separated or repeated; their skills come along.")
+@click.option("--language", default="en", show_default=True,
+              help="The language of the download (the files' suffix, such as skills_en.csv).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="How to print the counts.")
+@handle_errors
+def import_esco_cmd(folder, output, occupations, language, fmt):
+    """Import ESCO's CSV download: occupations as roles, skills, and the relations between them.
+
+    Reads skills_en.csv, occupations_en.csv, occupationSkillRelations_en.csv,
+    broaderRelationsSkillPillar_en.csv and skillSkillRelations_en.csv by
+    column name, keeps ESCO's IRIs and terms, and counts the rows that point
+    at concepts the download does not have. Shows a progress bar on a terminal.
+
+    Example:
+
+        careergraph import esco ESCO-dataset-v1.2.0-csv -o esco.nt --occupations 2512,2514
+        careergraph --data esco.nt info
+    """
+    from careergraph.graph.import_esco import NTriplesWriter, import_esco
+    from careergraph.graph.importing import write_graph
+
+    bar = None
+
+    def progress(done, total):
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=max(total, 1), label="reading ESCO",
+                                    file=click.get_text_stream("stderr"))
+            bar.__enter__()
+        bar.update(done - bar.pos)
+
+    try:
+        if Path(output).suffix.lower() == ".nt":
+            with NTriplesWriter(output) as writer:
+                result = import_esco(folder, occupations=occupations, language=language,
+                                     progress=progress, graph=writer)
+        else:
+            result = import_esco(folder, occupations=occupations, language=language, progress=progress)
+            write_graph(result.graph, output)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    _warn(result.warnings)
+    if result.missing_files:
+        _warn([f"not in the folder, so not read: {', '.join(result.missing_files)}"])
+    data = result.as_dict()
+    if fmt == "json":
+        echo_json(data)
+        return
+    rows = [(key.replace("_", " "), data[key]) for key in
+            ("occupations", "skills", "essential", "optional", "broader", "skill_relations")]
+    rows += [(f"skipped ({name})", n) for name, n in sorted(result.skipped.items())]
+    rows += [(f"filtered out ({name})", n) for name, n in sorted(result.filtered.items())]
+    click.echo(table(["what", "count"], rows))
+    click.echo(f"wrote {output}", err=True)
+
+
+@cli.group("link")
+def link_group():
+    """Link the graph's skills to other taxonomies.
+
+    Example:
+
+        careergraph link esco esco.nt -o links.ttl
+    """
+
+
+@link_group.command("esco")
+@click.argument("esco_file", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="OUT",
+              help="Write the accepted links here (atomically); standard output by default.")
+@click.option("--accept-all", is_flag=True, help="Accept every proposal without asking.")
+@click.option("--cutoff", type=click.FloatRange(0, 1), default=0.8, show_default=True,
+              help="The lowest label similarity a close (not exact) match needs.")
+@pass_state
+@handle_errors
+def link_esco_cmd(state, esco_file, output, accept_all, cutoff):
+    """Propose skos:closeMatch links from your skills to ESCO skills with the same or a close label.
+
+    ESCO_FILE is an RDF file of ESCO skills, such as the output of `careergraph
+    import esco`. Each proposal is shown with its score and asked about
+    (exact matches default to yes), unless --accept-all.
+
+    Example:
+
+        careergraph link esco esco.nt --accept-all -o links.ttl
+        careergraph --data esco.nt --data links.ttl info
+    """
+    from careergraph.graph import load
+    from careergraph.graph.esco_links import link_esco, links_graph
+    from careergraph.graph.importing import serialize, write_graph
+
+    esco = load(esco_file, bundled=False, check=False)
+    proposals = link_esco(state.kg, esco, cutoff=cutoff)
+    if not proposals:
+        click.echo("no links to propose", err=True)
+    accepted = []
+    for p in proposals:
+        shown = (f"{p.skill_label} ({state.kg.curie(p.skill)}) -> {p.esco_label} <{p.esco_skill}> "
+                 f"[{p.how}, {p.score:.2f}: {p.skill_form!r} ~ {p.esco_form!r}]")
+        if accept_all:
+            click.echo(shown, err=True)
+            accepted.append(p)
+        elif click.confirm(f"link {shown}?", default=p.how == "exact", err=True):
+            accepted.append(p)
+    graph = links_graph(accepted)
+    header = f"careergraph link esco {Path(esco_file).name}: {len(accepted)} accepted link(s)"
+    if output:
+        write_graph(graph, output, header=header)
+        click.echo(f"wrote {_plural(len(accepted), 'link')} to {output}", err=True)
+    else:
+        click.echo(serialize(graph, "turtle", header=header), nl=False)
+
+
+@cli.command("export")
+@click.option("--format", "fmt", type=click.Choice(["ttl", "nt", "jsonld", "trig", "graphml", "gexf"]),
+              default="ttl", show_default=True, help="RDF (ttl, nt, jsonld, trig) or a graph file "
+              "for Gephi/Cytoscape (graphml, gexf).")
+@click.option("--focus", metavar="ENTITY", help="Export only this entity's neighbourhood (IRI, CURIE or label).")
+@click.option("--depth", type=click.IntRange(min=0), default=1, show_default=True,
+              help="How many links from --focus the neighbourhood reaches.")
+@click.option("--no-bundled", is_flag=True, help="Export only the --data files, not the bundled dataset.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write here (atomically); standard output by default.")
+@pass_state
+@handle_errors
+def export_cmd(state, fmt, focus, depth, no_bundled, output):
+    """Export the graph (bundled data and --data files) for other tools.
+
+    ttl, nt and jsonld give the union of all sources; trig keeps one named
+    graph per source; graphml and gexf give entities as nodes (label, type,
+    iri) and links as edges, for Gephi, Cytoscape or yEd.
+
+    Example:
+
+        careergraph export --format graphml -o careergraph.graphml
+        careergraph --data me.ttl export --format ttl --focus "Ada Lovelace" --depth 2
+    """
+    from careergraph.graph.export import export
+    from careergraph.graph.importing import write_atomic
+
+    text = export(state.kg, fmt, focus=focus, depth=depth, bundled=not no_bundled)
+    if output:
+        write_atomic(output, text)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=not text.endswith("\n"))

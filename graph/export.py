@@ -1,0 +1,184 @@
+"""Export the knowledge graph, or the neighbourhood of one entity, as RDF, GraphML or GEXF."""
+
+from __future__ import annotations
+
+import io
+
+from rdflib import RDF, Dataset, Graph, Literal, URIRef
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+
+from careergraph.ontology import PREFIXES
+
+from .errors import UsageError
+from .importing import serialize
+
+__all__ = ["export", "EXPORT_FORMATS", "subgraph"]
+
+#: Export formats and, for RDF ones, the rdflib serializer.
+EXPORT_FORMATS = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld", "trig": "trig",
+                  "graphml": None, "gexf": None}
+
+
+def _sources(kg, bundled: bool) -> list[URIRef]:
+    """The named graphs to export: every source, or the user's only."""
+    from .store import ONTOLOGY_GRAPH
+
+    names = []
+    for src in kg.sources:
+        if src.iri == ONTOLOGY_GRAPH and not bundled:
+            continue
+        if bundled or src.kind == "user":
+            names.append(src.iri)
+    return names
+
+
+def _neighbourhood(kg, graphs: list[Graph], focus: URIRef, depth: int) -> set:
+    """The IRIs within ``depth`` links of ``focus``, ignoring rdf:type."""
+    seen = {focus}
+    frontier = {focus}
+    for _ in range(depth):
+        nxt = set()
+        for node in frontier:
+            for g in graphs:
+                for p, o in g.predicate_objects(node):
+                    if p != RDF.type and isinstance(o, URIRef) and o not in seen:
+                        nxt.add(o)
+                for s, p in g.subject_predicates(node):
+                    if p != RDF.type and isinstance(s, URIRef) and s not in seen:
+                        nxt.add(s)
+        seen |= nxt
+        frontier = nxt
+    return seen
+
+
+def subgraph(kg, *, focus=None, depth: int = 1, bundled: bool = True) -> Dataset:
+    """The named graphs to export, cut down to ``focus``'s neighbourhood when given.
+
+    With ``focus``, a triple is kept when its subject lies within ``depth``
+    links of the focus (following links either way, never through
+    ``rdf:type``) and its object is a literal, a class (``rdf:type``), or
+    within reach too. The bookkeeping that :func:`load` adds about user
+    files (``cg:UserData`` descriptions in the default graph) is left out.
+    """
+    if depth < 0:
+        raise UsageError(f"depth must be 0 or more, not {depth}")
+    names = _sources(kg, bundled)
+    graphs = [kg.dataset.graph(name) for name in names]
+    keep = None
+    if focus is not None:
+        iri = focus if isinstance(focus, URIRef) else kg.resolve(str(focus))
+        keep = _neighbourhood(kg, graphs, iri, depth)
+    out = Dataset()
+    for prefix, ns in PREFIXES.items():
+        out.bind(prefix, ns, override=True, replace=True)
+    for name, g in zip(names, graphs):
+        if name == DATASET_DEFAULT_GRAPH_ID:
+            continue
+        target = None
+        for s, p, o in g:
+            if keep is not None and (s not in keep or not (
+                    isinstance(o, Literal) or p == RDF.type or o in keep)):
+                continue
+            if target is None:
+                target = out.graph(name)
+            target.add((s, p, o))
+    return out
+
+
+def _union(ds: Dataset) -> Graph:
+    g = Graph()
+    for prefix, ns in PREFIXES.items():
+        g.bind(prefix, ns, override=True, replace=True)
+    for s, p, o, _ in ds.quads((None, None, None, None)):
+        g.add((s, p, o))
+    return g
+
+
+def _networkx(kg, graph: Graph):
+    """Entities as nodes (string attributes label, type, iri), links between them as edges."""
+    import networkx as nx
+
+    from .store import KINDS, ONTOLOGY_GRAPH  # noqa: F401
+
+    kinds = {cls: kind for kind, cls in KINDS.items()}
+    types: dict = {}
+    for s, o in graph.subject_objects(RDF.type):
+        if isinstance(s, URIRef):
+            types.setdefault(s, []).append(o)
+    g = nx.MultiDiGraph()
+
+    def node_type(node) -> str:
+        found = sorted(kinds[t] for t in types.get(node, ()) if t in kinds)
+        if found:
+            return found[0]
+        others = sorted(kg.curie(t) for t in types.get(node, ()))
+        return others[0] if others else ""
+
+    for node in sorted(types):
+        g.add_node(str(node), label=kg.label(node), type=node_type(node), iri=str(node))
+    for s, p, o in sorted(graph):
+        if p == RDF.type or not isinstance(o, URIRef) or s not in types or o not in types:
+            continue
+        name = kg.curie(p)
+        g.add_edge(str(s), str(o), key=name, label=name)
+    return g
+
+
+def export(kg, fmt: str, *, focus=None, depth: int = 1, bundled: bool = True) -> str:
+    """The graph (or the neighbourhood of ``focus``) as text in ``fmt``.
+
+    Parameters
+    ----------
+    kg : KnowledgeGraph
+    fmt : str
+        ``ttl``, ``nt``, ``jsonld`` (the union of the sources, for RDF tools),
+        ``trig`` (one named graph per source: provenance kept), ``graphml``
+        or ``gexf`` (entities as nodes with string attributes ``label``,
+        ``type`` and ``iri``, links as edges labelled with the property's
+        CURIE; for Gephi, Cytoscape and yEd; the ontology's classes are left out).
+    focus : str or URIRef, optional
+        An entity (IRI, CURIE or label); only its neighbourhood is exported.
+    depth : int
+        How many links from ``focus`` the neighbourhood reaches.
+    bundled : bool
+        Include the bundled dataset; ``False`` exports the user's files only.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    UsageError
+        Unknown format or negative depth; UnknownEntityError for a focus
+        that names nothing.
+
+    Examples
+    --------
+    >>> from careergraph.graph import load
+    >>> text = export(load(), "nt", focus="skill:dart", depth=0)
+    >>> "<https://w3id.org/careergraph/skill/dart>" in text
+    True
+    """
+    if fmt not in EXPORT_FORMATS:
+        raise UsageError(f"unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
+    ds = subgraph(kg, focus=focus, depth=depth, bundled=bundled)
+    if fmt == "trig":
+        return ds.serialize(format="trig")
+    if EXPORT_FORMATS[fmt] is not None:
+        return serialize(_union(ds), EXPORT_FORMATS[fmt])
+    import networkx as nx
+
+    from .store import ONTOLOGY_GRAPH
+
+    data = Graph()
+    for s, p, o, c in ds.quads((None, None, None, None)):
+        if c != ONTOLOGY_GRAPH and getattr(c, "identifier", c) != ONTOLOGY_GRAPH:
+            data.add((s, p, o))
+    g = _networkx(kg, data)
+    buffer = io.BytesIO()
+    if fmt == "graphml":
+        nx.write_graphml(g, buffer, encoding="utf-8")
+    else:
+        nx.write_gexf(g, buffer, encoding="utf-8")
+    return buffer.getvalue().decode("utf-8")
