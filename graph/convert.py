@@ -15,6 +15,7 @@ from .checks import find_cycle
 from .errors import CycleError, UsageError
 
 __all__ = [
+    "UNPRICED_WEIGHT",
     "SkillModel",
     "skill_model",
     "prerequisite_graph",
@@ -36,6 +37,11 @@ _VOCABULARIES = (
 )
 # Relations that link an entity to a web page or a class, not to another entity.
 _NOT_RELATIONS = {RDF.type, SCHEMA.url}
+
+#: The weight of a skill without effort hours in the engine's objective: more
+#: than any realistic plan's hours, so plans avoid unpriced skills first and
+#: minimise hours second. Reported hours count unpriced skills as 0.
+UNPRICED_WEIGHT = 1_000_000.0
 
 
 @dataclass
@@ -64,9 +70,15 @@ class SkillModel:
     * ``up(s)`` is ``s`` with every broader skill, transitively: learning or
       holding ``s`` meets a requirement on any of them.
     * ``options(s)`` are the skills one can learn to meet a requirement on
-      ``s``: the skills in ``s``'s narrower closure (``s`` included) that have
-      effort hours. A broad skill without hours whose narrower skills have none
-      either can only be learned as itself, unpriced (0 hours, flagged).
+      ``s``: the *learnable* skills in ``s``'s narrower closure (``s``
+      included). A skill is learnable when it has effort hours, or when
+      neither it nor any narrower skill has any: such an unpriced skill is
+      learned as itself, counted as 0 hours and flagged. A broad skill without
+      hours but with priced narrower skills is only met through them.
+    * ``weight(s)`` is what the engine minimises: the hours, or
+      :data:`UNPRICED_WEIGHT` for an unpriced skill, so a plan uses an
+      unpriced skill only when no priced way exists (fewest unpriced skills
+      first, then fewest hours).
     * ``needs(s)``: what must be met before learning ``s``. A narrower skill
       is a kind of its broader skill, so it inherits the broader skills'
       prerequisites: ``needs(s)`` is the union of ``cg:prerequisite`` over
@@ -100,6 +112,8 @@ class SkillModel:
         ...                           broader=[("bloc", "state"), ("provider", "state")])
         >>> m.options("state")
         ('provider', 'bloc')
+        >>> m.options("bloc")
+        ('bloc',)
         """
         pre: dict = {}
         for s, p in prerequisites:
@@ -147,12 +161,20 @@ class SkillModel:
         """Effort hours of ``skill``; 0 for an unpriced skill."""
         return self.hours.get(skill, 0.0)
 
+    def weight(self, skill) -> float:
+        """What a plan pays for ``skill``: its hours, or :data:`UNPRICED_WEIGHT` when unpriced."""
+        return self.hours.get(skill, UNPRICED_WEIGHT)
+
+    def learnable(self, skill) -> bool:
+        """Priced, or unpriced with no priced narrower skill (then learned as itself)."""
+        return skill in self.hours or not any(s in self.hours for s in self.down(skill))
+
     def options(self, skill) -> tuple:
         """The skills that can be learned to meet a requirement on ``skill``, cheapest first."""
         found = self._options.get(skill)
         if found is None:
-            priced = [s for s in self.down(skill) if s in self.hours]
-            found = tuple(sorted(priced, key=lambda s: (self.hours[s], str(s)))) or (skill,)
+            found = tuple(sorted((s for s in self.down(skill) if self.learnable(s)),
+                                 key=lambda s: (self.weight(s), str(s))))
             self._options[skill] = found
         return found
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from .convert import requirements, resolve_person, resolve_target, skill_model, held_skills
+from .convert import (UNPRICED_WEIGHT, held_skills, requirements, resolve_person, resolve_target,
+                      skill_model)
 from .errors import CycleError, NoPathError, UsageError
 from .plans import Alternative, LearningPath, MetRequirement, OptionalSkill, Ref, Step
 
@@ -33,15 +34,17 @@ MAX_ALTERNATIVES = 10
 
 
 def _add(a: float, b: float) -> float:
-    return round(a + b, 9)
+    return round(a + b, 6)
 
 
 @dataclass(frozen=True)
 class Solution:
     """What :func:`solve` found: the skills to learn and their total hours.
 
-    ``exact`` is true when ``hours`` is proven minimal; otherwise
-    ``lower_bound <= optimum <= hours``.
+    ``exact`` is true when the plan is proven optimal; otherwise
+    ``lower_bound <= optimum <= hours``. ``unpriced`` are the skills learned
+    without effort hours (counted as 0 in ``hours``); ``nodes`` the search
+    nodes expanded.
     """
 
     skills: frozenset
@@ -49,6 +52,7 @@ class Solution:
     exact: bool
     lower_bound: float
     nodes: int
+    unpriced: frozenset = frozenset()
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,7 @@ class _Search:
         if add is not None:
             plan.add(add)
             covered.update(model.up(add))
-            cost = _add(cost, model.cost(add))
+            cost = _add(cost, model.weight(add))
             stack.extend(sorted(model.needs(add), key=str, reverse=True))
         stack.extend(sorted(agenda, key=str, reverse=True))
         open_ = set()
@@ -95,7 +99,7 @@ class _Search:
                 t = opts[0]
                 plan.add(t)
                 covered.update(model.up(t))
-                cost = _add(cost, model.cost(t))
+                cost = _add(cost, model.weight(t))
                 stack.extend(sorted(model.needs(t), key=str, reverse=True))
             else:
                 open_.add(skill)
@@ -104,7 +108,7 @@ class _Search:
 
     def bound(self, state: _State) -> float:
         """A lower bound on the hours still to add: every open choice costs at least its cheapest option."""
-        return max((self.model.cost(self.options(s)[0]) for s in state.open), default=0.0)
+        return max((self.model.weight(self.options(s)[0]) for s in state.open), default=0.0)
 
 
 def schedule(model, known, plan) -> tuple[list, list, list]:
@@ -219,7 +223,7 @@ def solve(model, known, needs, *, exact_limit: int = EXACT_LIMIT, restrict=None)
         if not state.open:
             _, _, stuck = schedule(model, known, state.plan)
             if not stuck:
-                best, best_cost = state.plan, _add(math.fsum(sorted(model.cost(s) for s in state.plan)), 0)
+                best, best_cost = state.plan, _add(math.fsum(sorted(model.weight(s) for s in state.plan)), 0)
                 continue
             first_stuck = first_stuck or stuck
             choices = sorted({o for _, q in stuck for o in search.options(q)} - state.plan, key=str)
@@ -230,12 +234,18 @@ def solve(model, known, needs, *, exact_limit: int = EXACT_LIMIT, restrict=None)
             state = rest
             choices = search.options(need)
         children = [search.propagate(state, add=o) for o in choices]
-        children.sort(key=lambda c: (_add(c.cost, search.bound(c)), model.cost(c.last), str(c.last)))
+        children.sort(key=lambda c: (_add(c.cost, search.bound(c)), model.weight(c.last), str(c.last)))
         stack.extend(reversed(children))
     if best is None:
         raise _unorderable(model, first_stuck or [])
     lower = min([best_cost, *(b for b in pending if b < best_cost)])
-    return Solution(best, best_cost, lower >= best_cost, lower, nodes)
+    unpriced = frozenset(s for s in best if not model.priced(s))
+    hours = _add(math.fsum(sorted(model.cost(s) for s in best)), 0)
+    if lower >= best_cost:
+        return Solution(best, hours, True, hours, nodes, unpriced)
+    # The optimum has at most as many unpriced skills as the plan found.
+    lower_hours = max(0.0, _add(lower, -UNPRICED_WEIGHT * len(unpriced)))
+    return Solution(best, hours, False, min(lower_hours, hours), nodes, unpriced)
 
 
 def _unorderable(model, stuck) -> Exception:
@@ -428,6 +438,8 @@ def _alternatives(model, known, needs, sol, exact_limit) -> list:
                 alt = solve(model, known, needs, exact_limit=exact_limit, restrict={need: (other,)})
             except (CycleError, NoPathError):
                 continue
+            if len(alt.unpriced) > len(sol.unpriced):
+                continue  # only reachable through a skill without hours: not a comparable price
             priced.append((alt.hours, model.cost(other), str(other), other))
         for hours, own, _, other in sorted(priced):
             found.append((chosen[0], (other, own, hours, need)))
