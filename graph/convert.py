@@ -262,7 +262,10 @@ def skill_model(kg) -> SkillModel:
     80.0
     """
     size = len(kg)
-    cached = _MODELS.get(kg)
+    try:
+        cached = _MODELS.get(kg)
+    except TypeError:  # not weak-referenceable: build every time
+        cached = None
     if cached is not None and cached[0] == size:
         return cached[1]
     g = kg.graph
@@ -271,7 +274,10 @@ def skill_model(kg) -> SkillModel:
         prerequisites=_pairs(g, CG.prerequisite),
         broader=_pairs(g, SKOS.broader),
     )
-    _MODELS[kg] = (size, model)
+    try:
+        _MODELS[kg] = (size, model)
+    except TypeError:
+        pass
     return model
 
 
