@@ -161,3 +161,29 @@ def test_help_has_an_example(name):
     result = run(name, "--help")
     assert result.exit_code == 0
     assert "Example:" in result.output and f"careergraph {name}" in result.output
+
+
+def test_every_json_key_is_documented():
+    doc = (Path(__file__).parent.parent / "docs" / "json-shapes.md").read_text(encoding="utf-8")
+    outputs = [
+        run_json("path", "--to", "posting:i-teco-mobile-flutter-developer", "--optional"),
+        run_json("path", "--to", "DevOps engineer"),
+        run_json("gap", "--to", "posting:i-teco-mobile-flutter-developer"),
+        run_json("rank", "components"),
+        run_json("next"),
+        run_json("explain", "Seed author", "MTProto Gateway"),
+        run_json("demand"),
+    ]
+
+    def keys(value):
+        if isinstance(value, dict):
+            for k, v in value.items():
+                yield k
+                yield from keys(v)
+        elif isinstance(value, list):
+            for v in value:
+                yield from keys(v)
+
+    found = {k for out in outputs for k in keys(out)}
+    undocumented = {k for k in found if f'"{k}"' not in doc}
+    assert not undocumented, f"keys missing from docs/json-shapes.md: {sorted(undocumented)}"
