@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -107,9 +108,10 @@ def import_postings_cmd(state, file, output, create_missing):
 
 
 def _context(text: str, start: int, end: int, width: int = 30) -> str:
-    before = " ".join(text[max(0, start - width):start].split())
-    after = " ".join(text[end:end + width].split())
-    return f"…{before} [{' '.join(text[start:end].split())}] {after}…"
+    def flat(part):
+        return re.sub(r"\s+", " ", part)
+
+    return f"…{flat(text[max(0, start - width):start])}[{flat(text[start:end])}]{flat(text[end:end + width])}…"
 
 
 @import_group.command("posting")
@@ -149,13 +151,11 @@ def import_posting_cmd(state, text_file, title, company, seniority, url, id_, ou
         text = read_text(path)
     result = import_posting_text(state.kg, text, title=title, company=company, seniority=seniority,
                                  url=url, id=id_, path=path)
-    rows = []
     for m in result.mentions:
         line = text.count("\n", 0, m.start) + 1
         col = m.start - (text.rfind("\n", 0, m.start) + 1) + 1
-        rows.append((state.kg.curie(m.skill), m.label, f"{line}:{col}", f"{m.start}-{m.end}",
-                     _context(text, m.start, m.end)))
-    click.echo(table(["skill", "label", "line:col", "span", "text"], rows))
+        click.echo(f"{line}:{col} [{m.start}-{m.end}] {state.kg.curie(m.skill)} ({m.label}): "
+                   f"{_context(text, m.start, m.end)}")
     skills = {m.skill for m in result.mentions}
     if dry_run:
         click.echo(f"found {_plural(len(skills), 'skill')} in {_plural(len(result.mentions), 'place')}; "
@@ -205,7 +205,7 @@ def import_esco_cmd(folder, output, occupations, language, fmt):
         nonlocal bar
         if bar is None:
             bar = click.progressbar(length=max(total, 1), label="reading ESCO",
-                                    file=click.get_text_stream("stderr"))
+                                    file=sys.stderr)
             bar.__enter__()
         bar.update(done - bar.pos)
 

@@ -107,6 +107,9 @@ def line_of(value, default=None) -> int | None:
     return getattr(value, "line", None) or default
 
 
+_YAML_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+
+
 def _yaml_records(text: str, path: Path):
     import yaml
 
@@ -128,6 +131,8 @@ def _yaml_records(text: str, path: Path):
             if id(n) in memo:  # aliases share one value: no exponential expansion
                 return memo[id(n)]
             line = n.start_mark.line + 1
+            if not isinstance(n, yaml.ScalarNode) and n.tag not in _YAML_TAGS:
+                raise InvalidDataError(f"unsupported YAML tag {n.tag!r}", path=path, line=line)
             if isinstance(n, yaml.MappingNode):
                 loader.flatten_mapping(n)
                 rec = Record(line=line)

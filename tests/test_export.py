@@ -1,0 +1,113 @@
+"""Export: RDF formats round-trip, TriG keeps sources, focus neighbourhoods, GraphML/GEXF for Gephi."""
+
+import io
+
+import networkx as nx
+import pytest
+from rdflib import RDF, Dataset, Graph, Literal, URIRef
+from rdflib.compare import isomorphic
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+
+from careergraph.graph import load
+from careergraph.graph.errors import UnknownEntityError, UsageError
+from careergraph.graph.export import EXPORT_FORMATS, export
+from careergraph.graph.store import KINDS, ONTOLOGY_GRAPH
+from careergraph.ontology import CG
+
+PARSERS = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld"}
+
+
+def named_triples(kg, *, skip=()):
+    g = Graph()
+    for s, p, o, c in kg.dataset.quads((None, None, None, None)):
+        if c != DATASET_DEFAULT_GRAPH_ID and c not in skip:
+            g.add((s, p, o))
+    return g
+
+
+@pytest.mark.parametrize("fmt", sorted(PARSERS))
+def test_rdf_exports_hold_every_source_triple(kg, fmt):
+    text = export(kg, fmt)
+    back = Graph().parse(data=text, format=PARSERS[fmt])
+    assert isomorphic(back, named_triples(kg))
+
+
+def test_trig_keeps_one_named_graph_per_source(kg):
+    ds = Dataset()
+    ds.parse(data=export(kg, "trig"), format="trig")
+    names = {g.identifier for g in ds.graphs() if len(g) and g.identifier != DATASET_DEFAULT_GRAPH_ID}
+    assert names == {s.iri for s in kg.sources}
+    for src in kg.sources:
+        assert len(ds.graph(src.iri)) == len(kg.dataset.graph(src.iri))
+
+
+def test_exported_trig_reloads_with_the_same_sources(kg, tmp_path):
+    path = tmp_path / "all.trig"
+    path.write_text(export(kg, "trig"), encoding="utf-8")
+    again = load(path, bundled=False)
+    assert {s.iri for s in again.sources} == {s.iri for s in kg.sources}
+    assert isomorphic(named_triples(again), named_triples(kg))
+
+
+def _links(g):
+    return {(s, o) for s, p, o in g if p != RDF.type and isinstance(o, URIRef)}
+
+
+@pytest.mark.parametrize("depth", [0, 1, 2])
+def test_focus_keeps_the_neighbourhood_within_depth(kg, depth):
+    dart = kg.resolve("skill:dart")
+    g = Graph().parse(data=export(kg, "nt", focus="Dart", depth=depth), format="nt")
+    # the nodes within depth, computed here by breadth-first search over the full graph
+    full = named_triples(kg)
+    reach, frontier = {dart}, {dart}
+    for _ in range(depth):
+        frontier = {o for s, o in _links(full) if s in frontier} | {s for s, o in _links(full) if o in frontier}
+        frontier -= reach
+        reach |= frontier
+    subjects = set(g.subjects())
+    assert dart in subjects
+    assert subjects <= reach
+    for s, o in _links(g):
+        assert s in reach and o in reach
+    expected = {(s, p, o) for s, p, o in full
+                if s in reach and (isinstance(o, Literal) or p == RDF.type or o in reach)}
+    assert set(g) == expected
+    if depth == 0:
+        assert _links(g) == set()
+
+
+def test_unknown_focus_and_format(kg):
+    with pytest.raises(UnknownEntityError):
+        export(kg, "ttl", focus="no such thing at all")
+    with pytest.raises(UsageError):
+        export(kg, "xlsx")
+    assert set(EXPORT_FORMATS) == {"ttl", "nt", "jsonld", "trig", "graphml", "gexf"}
+
+
+@pytest.mark.parametrize("fmt, reader", [("graphml", nx.read_graphml), ("gexf", nx.read_gexf)])
+def test_graph_files_for_gephi(kg, fmt, reader):
+    g = reader(io.BytesIO(export(kg, fmt).encode("utf-8")))
+    data = named_triples(kg, skip=(ONTOLOGY_GRAPH,))
+    typed = {s for s in data.subjects(RDF.type, None) if isinstance(s, URIRef)}
+    assert set(g.nodes) == {str(s) for s in typed}
+    kinds = {cls: kind for kind, cls in KINDS.items()}
+    for node, attrs in g.nodes(data=True):
+        assert isinstance(attrs["label"], str) and attrs["label"]
+        assert isinstance(attrs["type"], str)
+        types = set(data.objects(URIRef(node), RDF.type))
+        if types & set(kinds):
+            assert attrs["type"] in {kinds[t] for t in types if t in kinds}
+    requires = [(str(s), str(o)) for s, o in data.subject_objects(CG.requiresSkill)]
+    edges = [(u, v) for u, v, d in g.edges(data=True) if d.get("label") == "cg:requiresSkill"]
+    assert sorted(edges) == sorted(requires) and requires
+
+
+def test_no_bundled_exports_only_user_files(kg, tmp_path):
+    mine = tmp_path / "me.ttl"
+    mine.write_text('@prefix cg: <https://w3id.org/careergraph/ns#> .\n'
+                    '<https://w3id.org/careergraph/person/x> a cg:Person ; '
+                    '<http://www.w3.org/2000/01/rdf-schema#label> "X" ; '
+                    'cg:hasSkill <https://w3id.org/careergraph/skill/dart> .\n', encoding="utf-8")
+    kg2 = load(mine)
+    back = Graph().parse(data=export(kg2, "nt", bundled=False), format="nt")
+    assert isomorphic(back, Graph().parse(mine))
