@@ -26,10 +26,14 @@ def _version() -> str:
 @click.option("--data", "data", multiple=True, metavar="FILE",
               help="Load this RDF file (Turtle, N-Triples, JSON-LD, RDF/XML, TriG, N-Quads) on top "
                    "of the bundled dataset. Repeatable.")
+@click.option("--store", "store", metavar="DIR", envvar="CAREERGRAPH_STORE",
+              type=click.Path(file_okay=False),
+              help="Work on the persistent workspace in DIR (made by `careergraph init DIR`) instead of "
+                   "the bundled data in memory. Also read from $CAREERGRAPH_STORE.")
 @click.version_option(version=None, package_name="careergraph", prog_name="careergraph",
                       message="%(prog)s %(version)s")
 @click.pass_context
-def cli(ctx, data):
+def cli(ctx, data, store):
     """careergraph: a career knowledge graph of components, roles, skills, job postings and people.
 
     It ships a dataset (a messenger backend's components and roles, a Flutter
@@ -40,8 +44,10 @@ def cli(ctx, data):
 
         careergraph info
         careergraph --data me.ttl validate
+        careergraph --store ~/careers path --to "Senior Flutter Developer at Effective"
     """
-    ctx.obj = State(data)
+    ctx.obj = State(data, store)
+    ctx.call_on_close(ctx.obj.close)
 
 
 @cli.command()
@@ -83,8 +89,14 @@ def validate_cmd(state, files, fmt, no_bundled):
         careergraph validate my-postings.ttl
     """
     from careergraph.graph import load, validate
+    from careergraph.graph.errors import UsageError
 
-    kg = load(*state.data, *files, bundled=not no_bundled, check=False)
+    if state.store is not None:
+        if files or state.data:
+            raise UsageError("with --store, validate checks the workspace; add files first with `add`")
+        kg = state.kg
+    else:
+        kg = load(*state.data, *files, bundled=not no_bundled, check=False)
     problems = validate(kg)
     if fmt == "json":
         echo_json([p.as_dict() for p in problems])
@@ -103,13 +115,12 @@ def validate_cmd(state, files, fmt, no_bundled):
 # `cli` when imported here (one import line per module; keep them light: no
 # rdflib/networkx/pyvis imports at module level).
 from . import import_cmds  # noqa: E402,F401
+from . import workspace_cmds  # noqa: E402,F401
 from . import viz_cmds  # noqa: E402,F401
 from . import paths_cmds  # noqa: E402,F401
+from . import query_cmds  # noqa: E402,F401
 
 
 def main():  # the console script
     cli(prog_name="careergraph")
 
-
-if __name__ == "__main__":
-    main()

@@ -12,16 +12,46 @@ __all__ = ["State", "pass_state", "format_option", "handle_errors"]
 class State:
     """What the global options chose; the knowledge graph loads on first use."""
 
-    def __init__(self, data=()):
+    def __init__(self, data=(), store=None):
         self.data = list(data)
+        self.store = store
         self._kg = None
+        self._workspace = None
+
+    def close(self):
+        """Release the workspace store so the next command (or process) can open it."""
+        if self._workspace is not None:
+            self._kg = None
+            self._workspace.close()  # detaches the store from every knowledge graph it made
+            self._workspace = None
+
+    @property
+    def workspace(self):
+        """The open workspace named by --store (a usage error without one)."""
+        if self._workspace is None:
+            from careergraph.graph.errors import UsageError
+            from careergraph.graph.workspace import open_workspace
+
+            if self.store is None:
+                raise UsageError("this command needs a workspace: give --store DIR "
+                                 "(create one with `careergraph init DIR`)")
+            self._workspace = open_workspace(self.store)
+        return self._workspace
 
     @property
     def kg(self):
         if self._kg is None:
-            from careergraph.graph import load
+            if self.store is not None:
+                if self.data:
+                    from careergraph.graph.errors import UsageError
 
-            self._kg = load(*self.data)
+                    raise UsageError("--data and --store do not mix: add files to the workspace with "
+                                     "`careergraph --store DIR add FILE`")
+                self._kg = self.workspace.knowledge_graph()
+            else:
+                from careergraph.graph import load
+
+                self._kg = load(*self.data)
         return self._kg
 
 

@@ -53,6 +53,9 @@ class CG(DefinedNamespace):
     levelRank: URIRef
     section: URIRef
     sourceFile: URIRef
+    tripleCount: URIRef
+    sha256: URIRef
+    addedAt: URIRef
 
 
 ESCO = Namespace("http://data.europa.eu/esco/model#")

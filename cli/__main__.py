@@ -1,0 +1,5 @@
+"""Run the CLI as `python -m careergraph.cli`."""
+
+from .main import main
+
+main()

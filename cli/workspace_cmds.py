@@ -1,0 +1,137 @@
+"""Workspace commands: init, add, remove, learned, forget."""
+
+from __future__ import annotations
+
+import click
+
+from .main import cli
+from .options import handle_errors, pass_state
+
+
+@cli.command("init")
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--no-bundled", is_flag=True, help="Start empty, without the bundled dataset.")
+@handle_errors
+def init_cmd(directory, no_bundled):
+    """Create a persistent workspace in DIRECTORY (a new or empty folder).
+
+    The workspace is an on-disk Oxigraph store holding the bundled dataset; add
+    your own files with `add`, record progress with `learned`, and point any
+    command at it with the global --store option (or $CAREERGRAPH_STORE).
+
+    Example:
+
+        careergraph init ~/careers
+        careergraph --store ~/careers info
+    """
+    from careergraph.graph.workspace import init_workspace
+
+    ws = init_workspace(directory, bundled=not no_bundled)
+    total = sum(s.triples for s in ws.sources())
+    ws.close()
+    click.echo(f"created workspace {directory} ({total} triples)")
+
+
+@cli.command("add")
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@click.option("--replace", is_flag=True, help="Replace a file added before (same path) with its new content.")
+@pass_state
+@handle_errors
+def add_cmd(state, files, replace):
+    """Add RDF files to the workspace given by --store, each as its own source.
+
+    Each file is parsed and checked before anything is written, and each is
+    written in one transaction: a malformed file, a cycle, or an interrupted
+    run leaves the workspace exactly as it was.
+
+    Example:
+
+        careergraph --store ~/careers add me.ttl postings.ttl
+    """
+    ws = state.workspace
+    for file in files:
+        info = ws.add(file, replace=replace)
+        click.echo(f"added {file}: {info.triples} triples as {info.iri}")
+
+
+@cli.command("remove")
+@click.argument("source")
+@pass_state
+@handle_errors
+def remove_cmd(state, source):
+    """Remove a source you added (by IRI, CURIE or file name) from the workspace.
+
+    Example:
+
+        careergraph --store ~/careers remove me.ttl
+    """
+    from rdflib import URIRef
+
+    from careergraph.graph.errors import UsageError
+
+    ws = state.workspace
+    user = [s for s in ws.sources() if s.kind == "user"]
+    matches = [s for s in user if source in (str(s.iri), s.label, s.file, state.kg.curie(s.iri))]
+    if len(matches) != 1:
+        listed = ", ".join(f"{s.label} ({state.kg.curie(s.iri)})" for s in user) or "none"
+        raise UsageError(f"{source!r} is not exactly one user source; the user sources are: {listed}")
+    ws.remove(URIRef(matches[0].iri))
+    click.echo(f"removed {matches[0].label}")
+
+
+def _person(state, person):
+    from careergraph.graph.errors import UsageError
+
+    kg = state.kg
+    if person is not None:
+        return kg.resolve(person, kind="person")
+    people = kg.entities("person")
+    if len(people) == 1:
+        return people[0]
+    listed = ", ".join(f"{kg.label(p)} ({kg.curie(p)})" for p in people) or "none"
+    raise UsageError(f"say which person with --person; the people are: {listed}")
+
+
+@cli.command("learned")
+@click.argument("skill")
+@click.option("--person", help="Whose progress (default: the only person in the data).")
+@pass_state
+@handle_errors
+def learned_cmd(state, skill, person):
+    """Record that a person has learned SKILL, so the next `path` is shorter.
+
+    Needs a workspace (--store). Undo with `forget`.
+
+    Example:
+
+        careergraph --store ~/careers learned "Dart event loop"
+    """
+    kg = state.kg
+    who = _person(state, person)
+    what = kg.resolve(skill, kind="skill")
+    if state.workspace.learned(who, what):
+        click.echo(f"recorded: {kg.label(who)} has learned {kg.label(what)}")
+    else:
+        click.echo(f"already recorded: {kg.label(who)} has learned {kg.label(what)}")
+
+
+@cli.command("forget")
+@click.argument("skill")
+@click.option("--person", help="Whose progress (default: the only person in the data).")
+@pass_state
+@handle_errors
+def forget_cmd(state, skill, person):
+    """Undo `learned`: remove the record that a person has learned SKILL.
+
+    Example:
+
+        careergraph --store ~/careers forget "Dart event loop"
+    """
+    kg = state.kg
+    who = _person(state, person)
+    what = kg.resolve(skill, kind="skill")
+    if state.workspace.forget(who, what):
+        click.echo(f"forgot: {kg.label(who)} has learned {kg.label(what)}")
+    else:
+        raise click.ClickException(f"nothing to forget: {kg.label(who)} has no recorded progress on "
+                                   f"{kg.label(what)}")
