@@ -1,0 +1,265 @@
+"""SPARQL query results: the result object, W3C result formats (JSON, CSV, TSV, XML) and RDF output."""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from rdflib import XSD, BNode, Graph, Literal, URIRef, Variable
+from rdflib.query import Result, ResultRow
+
+from .errors import QueryError, UsageError
+
+__all__ = [
+    "QueryResult",
+    "FORMATS_BY_TYPE",
+    "serialize",
+    "to_tsv",
+    "tsv_term",
+    "parse_results",
+    "display_rows",
+]
+
+#: The output formats each kind of query result can be written in.
+#: ``text`` is ``true``/``false`` for ASK.
+FORMATS_BY_TYPE = {
+    "SELECT": ("json", "csv", "tsv", "xml"),
+    "ASK": ("text", "json", "xml"),
+    "CONSTRUCT": ("turtle", "nt", "jsonld"),
+    "DESCRIBE": ("turtle", "nt", "jsonld"),
+}
+
+_RDF_FORMATS = {"turtle": "turtle", "nt": "nt", "jsonld": "json-ld"}
+_RESULT_PARSERS = {"json": "json", "xml": "xml", "csv": "csv", "tsv": "tsv"}
+
+
+@dataclass
+class QueryResult:
+    """The answer to a SPARQL query.
+
+    ``type`` is ``"SELECT"``, ``"ASK"``, ``"CONSTRUCT"`` or ``"DESCRIBE"``.
+    A SELECT result has ``vars`` (variable names, without ``?``) and ``rows``
+    (rdflib ``ResultRow`` objects: index them by position or name, ``row.skill``
+    or ``row["skill"]``; unbound values are None). An ASK result has
+    ``boolean``; CONSTRUCT and DESCRIBE have ``graph``. ``truncated`` is True
+    when a row limit cut the answer short.
+
+    Iterating yields the rows (SELECT), the triples (CONSTRUCT/DESCRIBE) or
+    the single boolean (ASK); ``bool(result)`` is the ASK answer, or whether
+    there is any row or triple.
+    """
+
+    type: str
+    vars: list[str] = field(default_factory=list)
+    rows: list = field(default_factory=list)
+    boolean: bool | None = None
+    graph: Graph | None = None
+    truncated: bool = False
+
+    @classmethod
+    def select(cls, vars, rows, *, truncated=False) -> "QueryResult":
+        """A SELECT result from variable names and tuples of terms (None for unbound)."""
+        names = [str(v) for v in vars]
+        labels = [Variable(v) for v in names]
+        built = []
+        for row in rows:
+            values = {var: value for var, value in zip(labels, row) if value is not None}
+            built.append(ResultRow(values, labels))
+        return cls("SELECT", names, built, truncated=truncated)
+
+    def __iter__(self) -> Iterator:
+        if self.type == "SELECT":
+            return iter(self.rows)
+        if self.type == "ASK":
+            return iter([self.boolean])
+        return iter(self.graph if self.graph is not None else ())
+
+    def __len__(self) -> int:
+        if self.type == "SELECT":
+            return len(self.rows)
+        if self.type == "ASK":
+            return 1
+        return len(self.graph) if self.graph is not None else 0
+
+    def __bool__(self) -> bool:
+        if self.type == "ASK":
+            return bool(self.boolean)
+        return len(self) > 0
+
+    def as_dicts(self) -> list[dict]:
+        """SELECT rows as ``{variable: term}`` dicts, unbound variables left out."""
+        return [{v: row[i] for i, v in enumerate(self.vars) if row[i] is not None} for row in self.rows]
+
+    def to_rdflib(self) -> Result:
+        """The same answer as an ``rdflib.query.Result`` (for rdflib's serializers)."""
+        result = Result(self.type)
+        if self.type == "SELECT":
+            result.vars = [Variable(v) for v in self.vars]
+            result.bindings = [{Variable(k): v for k, v in d.items()} for d in self.as_dicts()]
+        elif self.type == "ASK":
+            result.askAnswer = bool(self.boolean)
+        else:
+            result.graph = self.graph if self.graph is not None else Graph()
+        return result
+
+    def serialize(self, format: str) -> str:
+        """This result in ``format``; see :func:`serialize`."""
+        return serialize(self, format)
+
+
+def _check_format(result: QueryResult, format: str) -> None:
+    allowed = FORMATS_BY_TYPE.get(result.type, ())
+    if format not in allowed:
+        article = "an" if result.type == "ASK" else "a"
+        raise UsageError(f"format {format!r} does not apply to {article} {result.type} query; "
+                         f"use {', '.join(allowed)}")
+
+
+def serialize(result: QueryResult, format: str) -> str:
+    """Write a query result in a standard format.
+
+    Parameters
+    ----------
+    result : QueryResult
+    format : str
+        SELECT: ``json``, ``csv``, ``tsv``, ``xml`` (the W3C SPARQL 1.1 Query
+        Results formats). ASK: ``text`` (``true`` or ``false``), ``json``,
+        ``xml``. CONSTRUCT and DESCRIBE: ``turtle``, ``nt``, ``jsonld``.
+
+    Returns
+    -------
+    str
+        The serialization, ending with a newline.
+
+    Raises
+    ------
+    UsageError
+        The format does not apply to this kind of result.
+
+    Examples
+    --------
+    >>> from rdflib import Literal
+    >>> print(serialize(QueryResult.select(["n"], [(Literal(2),)]), "tsv"), end="")
+    ?n
+    2
+    """
+    _check_format(result, format)
+    if format == "text":
+        return ("true" if result.boolean else "false") + "\n"
+    if format == "tsv":
+        return to_tsv(result.vars, result.rows)
+    if format in _RDF_FORMATS:
+        graph = result.graph if result.graph is not None else Graph()
+        text = graph.serialize(format=_RDF_FORMATS[format])
+    else:
+        text = result.to_rdflib().serialize(format=format).decode("utf-8")
+        if format == "csv":  # rdflib writes \r\n line ends (RFC 4180); keep them
+            return text
+    return text if text.endswith("\n") else text + "\n"
+
+
+# -- TSV ---------------------------------------------------------------------------
+# rdflib parses SPARQL TSV results but cannot write them. The W3C format writes
+# terms as in Turtle/SPARQL; literals are escaped with the N-Triples ECHAR
+# escapes, so tabs and newlines inside values never break the layout.
+
+_ECHAR = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+_ECHAR_RE = re.compile(r'[\\"\n\r\t\b\f]')
+_INTEGER = re.compile(r"-?(0|[1-9][0-9]*)")
+
+
+def _escape(text: str) -> str:
+    return _ECHAR_RE.sub(lambda m: _ECHAR[m.group()], text)
+
+
+def tsv_term(term) -> str:
+    """One RDF term in SPARQL TSV syntax (``""`` for unbound).
+
+    Examples
+    --------
+    >>> from rdflib import Literal
+    >>> tsv_term(Literal("a\\tb", lang="en"))
+    '"a\\\\tb"@en'
+    """
+    if term is None:
+        return ""
+    if isinstance(term, URIRef):
+        return f"<{term}>"
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    if isinstance(term, Literal):
+        lexical = str(term)
+        if term.language:
+            return f'"{_escape(lexical)}"@{term.language}'
+        dt = term.datatype
+        if dt is None:
+            return f'"{_escape(lexical)}"'
+        if dt == XSD.integer and _INTEGER.fullmatch(lexical):
+            return lexical
+        if dt == XSD.boolean and lexical in ("true", "false"):
+            return lexical
+        return f'"{_escape(lexical)}"^^<{dt}>'
+    raise TypeError(f"not an RDF term: {term!r}")
+
+
+def to_tsv(vars, rows) -> str:
+    """SELECT results as W3C SPARQL 1.1 TSV: a ``?var`` header, then one line per row."""
+    lines = ["\t".join(f"?{v}" for v in vars)]
+    for row in rows:
+        lines.append("\t".join(tsv_term(value) for value in row))
+    return "\n".join(lines) + "\n"
+
+
+# -- reading results back ------------------------------------------------------------
+
+def parse_results(text: str | bytes, format: str) -> QueryResult:
+    """Parse SPARQL results (``json``, ``xml``, ``csv``, ``tsv``) with rdflib's parsers.
+
+    Used to check that what careergraph writes reads back: CSV keeps only the
+    text of each value (the W3C CSV format drops types and language tags).
+
+    Raises
+    ------
+    QueryError
+        The text is not a valid result document in that format.
+    """
+    if format not in _RESULT_PARSERS:
+        raise UsageError(f"cannot parse results in {format!r}; use {', '.join(_RESULT_PARSERS)}")
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    try:
+        result = Result.parse(io.BytesIO(data), format=_RESULT_PARSERS[format])
+    except Exception as err:  # rdflib raises assorted types for bad input
+        raise QueryError(f"not valid SPARQL {format} results: {err}") from err
+    if result.type == "ASK":
+        return QueryResult("ASK", boolean=bool(result.askAnswer))
+    names = [str(v) for v in result.vars]
+    rows = [tuple(b.get(Variable(v)) for v in names) for b in result.bindings]
+    return QueryResult.select(names, rows)
+
+
+# -- the terminal --------------------------------------------------------------------
+
+def display_rows(result: QueryResult, kg=None, *, iris: bool = False) -> tuple[list[str], list[list[str]]]:
+    """Headers and text cells of a SELECT result, for a table.
+
+    IRIs are shown by their label (``kg.label``) unless ``iris`` is true or
+    no graph is given; blank nodes as ``_:id``; unbound values as ``""``.
+    """
+    cache: dict = {}
+
+    def cell(value) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, URIRef):
+            if iris or kg is None:
+                return str(value)
+            if value not in cache:
+                cache[value] = kg.label(value)
+            return cache[value]
+        if isinstance(value, BNode):
+            return f"_:{value}"
+        return str(value)
+
+    return list(result.vars), [[cell(v) for v in row] for row in result.rows]
