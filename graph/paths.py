@@ -71,6 +71,7 @@ class _Search:
         self.model = model
         self.known = known
         self.restrict = restrict or {}
+        self._estimates: dict = {}
 
     def options(self, skill) -> tuple:
         return self.restrict.get(skill) or self.model.options(skill)
@@ -105,6 +106,21 @@ class _Search:
                 open_.add(skill)
         still = tuple(sorted((s for s in open_ if s not in covered), key=str))
         return _State(frozenset(plan), frozenset(covered), cost, still, add)
+
+    def estimate(self, skill) -> float:
+        """A rough full price of learning ``skill``: its weight plus, per unmet need, the
+        cheapest estimate among the need's options. Shared prerequisites are counted
+        more than once, so this only orders the branches (greedy first), it never prunes."""
+        memo = self._estimates
+        if skill in memo:
+            return memo[skill]
+        memo[skill] = self.model.weight(skill)  # guard against cyclic structures
+        total = self.model.weight(skill)
+        for q in sorted(self.model.needs(skill), key=str):
+            if q not in self.known:
+                total += min(self.estimate(o) for o in self.options(q))
+        memo[skill] = total
+        return total
 
     def bound(self, state: _State) -> float:
         """A lower bound on the hours still to add: every open choice costs at least its cheapest option."""
@@ -184,13 +200,19 @@ def solve(model, known, needs, *, exact_limit: int = EXACT_LIMIT, restrict=None)
     -----
     Depth-first branch and bound. Forced choices (a need with one option) are
     applied eagerly; the search branches on the open OR choice with the
-    fewest options, trying each option in order of the cost after its own
-    forced consequences plus the bound (so the first plan found is the greedy
+    fewest options, trying the options cheapest first by an estimate of their
+    full price with prerequisites (so the first plan found is the greedy
     plan). The bound adds to the hours so far the largest, over the open
-    choices, of the cheapest option's hours: each open choice still needs at
-    least one more skill. A node whose bound reaches the best plan found is
-    pruned. When the budget runs out, the lower bound reported is the
-    smallest bound among the unexplored nodes (or the best plan, if smaller).
+    choices, of the cheapest option's hours (each open choice still needs at
+    least one more skill), and at least the option just added. A node whose
+    bound reaches the best plan found is pruned before it is even built. When
+    the budget runs out, the lower bound reported is the smallest bound among
+    the unexplored nodes (or the best plan, if smaller).
+
+    A plan whose skills cannot be ordered (a need met only by a skill that
+    itself depends on the needing one, possible when inherited prerequisites
+    meet the hierarchy) is not accepted: the search branches on the other
+    options of the needs left unmet.
 
     Examples
     --------
@@ -206,19 +228,25 @@ def solve(model, known, needs, *, exact_limit: int = EXACT_LIMIT, restrict=None)
     search = _Search(model, known, restrict)
     root = search.propagate(_State(frozenset(), frozenset(), 0.0, ()), agenda=set(needs))
     best, best_cost = None, math.inf
-    stack = [root]
+    # Stack items: (lower bound, state, skill to add to it or None). Children are
+    # propagated only when popped, so a child whose bound already reaches the
+    # best plan costs nothing.
+    stack = [(_add(root.cost, search.bound(root)), root, None)]
     nodes = 0
     pending: list[float] = []
     first_stuck = None
     while stack:
-        state = stack.pop()
-        bound = _add(state.cost, search.bound(state))
+        bound, state, add = stack.pop()
         if bound >= best_cost:
             continue
         if best is not None and nodes >= exact_limit:
-            pending.append(bound)
-            pending.extend(_add(s.cost, search.bound(s)) for s in stack)
+            pending = [bound, *(item[0] for item in stack)]
             break
+        if add is not None:
+            state = search.propagate(state, add=add)
+            bound = max(bound, _add(state.cost, search.bound(state)))
+            if bound >= best_cost:
+                continue
         nodes += 1
         if not state.open:
             _, _, stuck = schedule(model, known, state.plan)
@@ -226,16 +254,14 @@ def solve(model, known, needs, *, exact_limit: int = EXACT_LIMIT, restrict=None)
                 best, best_cost = state.plan, _add(math.fsum(sorted(model.weight(s) for s in state.plan)), 0)
                 continue
             first_stuck = first_stuck or stuck
-            choices = sorted({o for _, q in stuck for o in search.options(q)} - state.plan, key=str)
+            choices = {o for _, q in stuck for o in search.options(q)} - state.plan
         else:
             need = min(state.open, key=lambda s: (len(search.options(s)), str(s)))
-            rest = _State(state.plan, state.covered, state.cost,
-                          tuple(s for s in state.open if s != need))
-            state = rest
+            state = _State(state.plan, state.covered, state.cost,
+                           tuple(s for s in state.open if s != need))
             choices = search.options(need)
-        children = [search.propagate(state, add=o) for o in choices]
-        children.sort(key=lambda c: (_add(c.cost, search.bound(c)), model.weight(c.last), str(c.last)))
-        stack.extend(reversed(children))
+        ordered = sorted(choices, key=lambda o: (search.estimate(o), model.weight(o), str(o)))
+        stack.extend((max(bound, _add(state.cost, model.weight(o))), state, o) for o in reversed(ordered))
     if best is None:
         raise _unorderable(model, first_stuck or [])
     lower = min([best_cost, *(b for b in pending if b < best_cost)])
