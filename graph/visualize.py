@@ -77,7 +77,8 @@ DEFAULT_TYPES = ("component", "role", "skill", "posting", "person")
 DEFAULT_MAX_NODES = 2000
 #: Views up to this size get vis physics (a short stabilisation) after the layout.
 PHYSICS_LIMIT = 60
-#: Views up to this size get a full networkx spring layout; above it, see _layout.
+#: Connected parts up to these sizes get ForceAtlas2, then a spring layout (see _layout).
+_FORCEATLAS_LIMIT = 200
 _SPRING_LIMIT = 300
 
 #: Colour and vis shape of each kind, for the nodes and the legend.
@@ -391,8 +392,9 @@ def graph_view(kg, *, types: Iterable[str] | str = DEFAULT_TYPES, focus=None, de
 def _layout(nodes: list, edges: list[tuple], *, seed: int) -> dict:
     """Seeded positions in vis pixels: each connected part laid out alone, then packed.
 
-    A part of up to ``_SPRING_LIMIT`` nodes gets networkx's ``spring_layout``;
-    a bigger one, see :func:`_large_layout`. Parts are packed in rows, the
+    A part of up to ``_FORCEATLAS_LIMIT`` nodes gets networkx's
+    ``forceatlas2_layout``, up to ``_SPRING_LIMIT`` its ``spring_layout``
+    (faster), and a bigger one :func:`_large_layout`. Parts are packed in rows, the
     biggest first, each in a square whose side grows with the square root of
     its size, so isolated nodes sit in a grid beside the main picture
     instead of being flung to its edges.
@@ -418,6 +420,12 @@ def _layout(nodes: list, edges: list[tuple], *, seed: int) -> dict:
             x, y, row_height = 0.0, y + row_height, 0.0
         if len(part) == 1:
             unit = {part[0]: (0.0, 0.0)}
+        elif len(part) <= _FORCEATLAS_LIMIT:
+            # ForceAtlas2 with "dissuade hubs" and node sizes (no overlaps) keeps
+            # each role or posting among its own skills; its cost grows fast.
+            unit = nx.forceatlas2_layout(g.subgraph(part), seed=seed, max_iter=200,
+                                         distributed_action=True, scaling_ratio=3.0,
+                                         node_size={n: 3 for n in part})
         elif len(part) <= _SPRING_LIMIT:
             unit = nx.spring_layout(g.subgraph(part), seed=seed)
         else:
