@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from .main import cli
-from .options import handle_errors, pass_state
+from .options import format_option, handle_errors, pass_state
 from .output import echo_json, table
 
 __all__ = ["import_group", "link_group", "export_cmd"]
@@ -180,8 +180,7 @@ def _occupations(ctx, param, values):
                    "or occupation IRIs, comma-separated or repeated; their skills come along.")
 @click.option("--language", default="en", show_default=True,
               help="The language of the download (the files' suffix, such as skills_en.csv).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
-              help="How to print the counts.")
+@format_option("table", "json")
 @handle_errors
 def import_esco_cmd(folder, output, occupations, language, fmt):
     """Import ESCO's CSV download: occupations as roles, skills, and the relations between them.

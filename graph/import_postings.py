@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 from rdflib import RDF, RDFS, Literal, URIRef
@@ -101,7 +102,7 @@ def _split(cell: str, line: int) -> list:
 def _csv_rows(path: Path):
     """Yield (line, {column: value}) for each non-blank row, by header name."""
     text = read_text(path)
-    reader = csv.reader(text.splitlines(keepends=True), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader, None)
         if header is None:

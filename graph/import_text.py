@@ -11,7 +11,7 @@ from rdflib.namespace import SKOS
 from careergraph.ontology import CG
 
 from .errors import InvalidDataError
-from .importing import ImportResult, Minter, SkillMatcher, new_graph
+from .importing import ImportResult, Minter, SkillMatcher, new_graph, prefer_own
 from .import_postings import add_posting
 
 __all__ = ["SkillMention", "find_skills", "import_posting_text", "SHORT_LABEL"]
@@ -104,7 +104,9 @@ def find_skills(kg, text: str) -> list[SkillMention]:
     Longer matches win: every match is found, then they are taken longest
     first, and a match that overlaps a longer one (or an equally long one
     further left) is dropped. A label that several skills share yields one
-    mention per skill, preferring skills whose prefLabel it is.
+    mention per skill, preferring skills whose prefLabel it is, and
+    careergraph's own skill over the ones it is linked to with
+    ``skos:closeMatch`` (see :func:`~careergraph.graph.importing.prefer_own`).
 
     Parameters
     ----------
@@ -119,7 +121,7 @@ def find_skills(kg, text: str) -> list[SkillMention]:
     Examples
     --------
     >>> from careergraph.graph import load
-    >>> [(m.label, m.matched) for m in find_skills(load(), "We use Flutter Web and REST APIs.")]
+    >>> [(m.label, m.matched) for m in find_skills(load(), "We use Flutter Web and a REST API.")]
     [('Flutter Web', 'Flutter Web'), ('REST API', 'REST API')]
     """
     trie = _Trie()
@@ -148,7 +150,8 @@ def find_skills(kg, text: str) -> list[SkillMention]:
         for skill, tier, form in values:
             if tier == best:
                 chosen.setdefault(skill, form)
-        for skill, form in sorted(chosen.items()):
+        kept = prefer_own(kg, sorted(chosen))
+        for skill, form in sorted((s, chosen[s]) for s in kept):
             mentions.append(SkillMention(start, end, skill, kg.label(skill), text[start:end], form))
     return sorted(mentions)
 

@@ -27,6 +27,7 @@ from .resolve import LabelIndex, loose, normalize
 
 __all__ = [
     "ImportResult",
+    "prefer_own",
     "Record",
     "Items",
     "Text",
@@ -418,6 +419,37 @@ class Minter:
         return iri
 
 
+_SAME = (SKOS.closeMatch, SKOS.exactMatch)
+
+
+def prefer_own(kg, skills: list) -> list:
+    """Of several skills sharing a name, careergraph's own one when the others are linked to it.
+
+    A skill of ours linked by ``skos:closeMatch``/``skos:exactMatch`` to
+    every other candidate (such as an ESCO skill, after ``link esco``) is
+    taken as the one meant; otherwise all candidates are returned.
+
+    Examples
+    --------
+    >>> from careergraph.graph import load
+    >>> kg = load()
+    >>> prefer_own(kg, [kg.resolve("skill:dart"), kg.resolve("skill:flutter")]) == [
+    ...     kg.resolve("skill:dart"), kg.resolve("skill:flutter")]
+    True
+    """
+    from careergraph.ontology import BASE
+
+    ours = [s for s in skills if str(s).startswith(BASE)]
+    if len(ours) != 1:
+        return list(skills)
+    (own,) = ours
+    graph = kg.graph
+    for other in skills:
+        if other != own and not any((own, p, other) in graph or (other, p, own) in graph for p in _SAME):
+            return list(skills)
+    return [own]
+
+
 _SIG = re.compile(r"[^\w+#]+")
 
 
@@ -465,9 +497,13 @@ class SkillMatcher:
         except UnknownEntityError as err:
             suggestions = err.suggestions
         except AmbiguousEntityError as err:
+            chosen = prefer_own(self.kg, [self.kg.resolve(c) for c, _ in err.candidates])
+            if len(chosen) == 1:
+                return chosen[0]
             raise InvalidDataError(
                 f"skill {name!r} is ambiguous: it names "
-                + ", ".join(f"{c} ({lab})" for c, lab in err.candidates) + "; use one of these identifiers",
+                + ", ".join(f"{c} ({lab})" for c, lab in err.candidates) + "; use one of these "
+                "identifiers (or link careergraph's skill to the others with `careergraph link esco`)",
                 path=self.path, line=line) from err
         else:
             literal_name = not re.match(r"^[A-Za-z][\w.-]*:", name.strip())

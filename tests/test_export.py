@@ -111,3 +111,14 @@ def test_no_bundled_exports_only_user_files(kg, tmp_path):
     kg2 = load(mine)
     back = Graph().parse(data=export(kg2, "nt", bundled=False), format="nt")
     assert isomorphic(back, Graph().parse(mine))
+
+
+@pytest.mark.parametrize("module", ["importing", "import_profile", "import_postings", "import_text",
+                                    "import_esco", "esco_links", "export"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    mod = importlib.import_module(f"careergraph.graph.{module}")
+    failed, _ = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
+    assert failed == 0

@@ -205,3 +205,27 @@ def test_link_esco_proposes_exact_matches_first(kg, esco):
     g = links_graph(proposals)
     assert len(g) == len({(p.skill, p.esco_skill) for p in proposals})
     assert set(g.predicates()) == {SKOS.closeMatch}
+
+
+def test_links_settle_names_shared_with_esco(esco, tmp_path):
+    from careergraph.graph.import_profile import import_profile
+    from careergraph.graph.import_text import find_skills
+    from careergraph.graph.importing import write_graph
+
+    esco_file = tmp_path / "esco.nt"
+    write_graph(esco.graph, esco_file)
+    profile = tmp_path / "me.yaml"
+    profile.write_text("name: Ada\nskills: [Dart, Flutter]\n", encoding="utf-8")
+    both = load(esco_file)
+    with pytest.raises(InvalidDataError, match="'Dart' is ambiguous"):
+        import_profile(both, profile)
+    assert {both.curie(m.skill) for m in find_skills(both, "Dart")} == {
+        "skill:dart", next(r["conceptUri"] for r in SKILLS if r["preferredLabel"] == "Dart")}
+
+    links = tmp_path / "links.ttl"
+    write_graph(links_graph([p for p in link_esco(both, esco.graph) if p.how == "exact"]), links)
+    linked = load(esco_file, links)
+    result = import_profile(linked, profile)
+    assert {linked.curie(s) for s in result.graph.objects(result.entities[0], CG.hasSkill)} == {
+        "skill:dart", "skill:flutter"}
+    assert [linked.curie(m.skill) for m in find_skills(linked, "Dart")] == ["skill:dart"]
