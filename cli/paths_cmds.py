@@ -53,9 +53,9 @@ def path_cmd(state, target, person, hours_per_week, optional, fmt):
     they would cost). Holding a narrower skill meets a broader requirement,
     and prerequisites of held skills count as held.
 
-    \b
     Example:
 
+    \b
         careergraph path --to "Senior Flutter Developer at Effective"
         careergraph path --to posting:tochka-znaniy-senior-flutter-developer --format json
     """
@@ -114,9 +114,9 @@ def gap_cmd(state, target, person, fmt):
     "prerequisite" (a prerequisite of a held skill) or "missing"; hours are
     the missing skill's own effort.
 
-    \b
     Example:
 
+    \b
         careergraph gap --to "Flutter Developer (Middle) at A3F Group"
     """
     from careergraph.graph.ranking import gap
@@ -146,9 +146,9 @@ def rank_cmd(state, kind, person, fmt):
     is reached through the roles that staff it: its row shows the role the
     person could fill with the fewest hours.
 
-    \b
     Example:
 
+    \b
         careergraph rank postings
         careergraph rank components --format json
     """
@@ -184,9 +184,9 @@ def next_cmd(state, person, limit, fmt):
     the postings that become fully met; "gap removed" is how many hours it
     takes off the plans of all postings together.
 
-    \b
     Example:
 
+    \b
         careergraph next --limit 5
     """
     from careergraph.graph.ranking import next_skills
@@ -215,9 +215,9 @@ def explain_cmd(state, source, target, fmt):
     Arrows follow the direction of each triple: "A --rel--> B" means A rel B.
     Exits 1 when the two are not connected.
 
-    \b
     Example:
 
+    \b
         careergraph explain "Seed author" "MTProto Gateway"
     """
     from careergraph.graph.ranking import explain
@@ -240,9 +240,9 @@ def demand_cmd(state, fmt):
     linked when a posting requires both); clusters are its Louvain
     communities (fixed seed, so the answer is stable).
 
-    \b
     Example:
 
+    \b
         careergraph demand --format json
     """
     from careergraph.graph.ranking import demand
