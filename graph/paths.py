@@ -21,8 +21,8 @@ from .convert import (UNPRICED_WEIGHT, held_skills, requirements, resolve_person
 from .errors import CycleError, NoPathError, UsageError
 from .plans import Alternative, LearningPath, MetRequirement, OptionalSkill, Ref, Step
 
-__all__ = ["EXACT_LIMIT", "MAX_ALTERNATIVES", "Solution", "solve", "order_plan", "learning_path",
-           "how_met"]
+__all__ = ["EXACT_LIMIT", "MAX_ALTERNATIVES", "Solution", "solve", "schedule", "order_plan",
+           "learning_path", "how_met"]
 
 #: Search nodes :func:`solve` expands before it settles for the best plan found so far.
 #: A node is one partial plan; realistic postings (a handful of OR choices) need
@@ -76,9 +76,6 @@ class _Search:
     def options(self, skill) -> tuple:
         return self.restrict.get(skill) or self.model.options(skill)
 
-    def met(self, skill, covered) -> bool:
-        return skill in self.known or skill in covered
-
     def propagate(self, state: _State, add=None, agenda=()) -> _State:
         """Add ``add``, then apply every forced choice; the unmet OR choices stay open."""
         model = self.model
@@ -124,7 +121,8 @@ class _Search:
 
     def bound(self, state: _State) -> float:
         """A lower bound on the hours still to add: every open choice costs at least its cheapest option."""
-        return max((self.model.weight(self.options(s)[0]) for s in state.open), default=0.0)
+        weight = self.model.weight
+        return max((min(weight(o) for o in self.options(s)) for s in state.open), default=0.0)
 
 
 def schedule(model, known, plan) -> tuple[list, list, list]:
