@@ -26,7 +26,7 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def _summary(result, output, what: str) -> None:
+def _summary(result, output, what: str, store=None) -> None:
     _warn(result.warnings)
     kg_curie = result.graph.namespace_manager
     parts = [_plural(len(result.entities), what)]
@@ -36,7 +36,10 @@ def _summary(result, output, what: str) -> None:
     if result.created_orgs:
         parts.append(_plural(len(result.created_orgs), "new organisation"))
     click.echo(f"wrote {', '.join(parts)} ({len(result.graph)} triples) to {output}")
-    click.echo(f"load it with: careergraph --data {output} info", err=True)
+    if store:
+        click.echo(f"add it to the workspace with: careergraph --store {store} add {output}", err=True)
+    else:
+        click.echo(f"load it with: careergraph --data {output} info", err=True)
 
 
 @cli.group("import")
@@ -80,7 +83,7 @@ def import_profile_cmd(state, file, output, create_missing):
 
     result = import_profile(state.kg, file, create_missing=create_missing)
     write_graph(result.graph, output, header=f"careergraph import profile {Path(file).name}")
-    _summary(result, output, "person")
+    _summary(result, output, "person", getattr(state, "store", None))
 
 
 @import_group.command("postings")
@@ -104,7 +107,7 @@ def import_postings_cmd(state, file, output, create_missing):
 
     result = import_postings(state.kg, file, create_missing=create_missing)
     write_graph(result.graph, output, header=f"careergraph import postings {Path(file).name}")
-    _summary(result, output, "posting")
+    _summary(result, output, "posting", getattr(state, "store", None))
 
 
 def _context(text: str, start: int, end: int, width: int = 30) -> str:
@@ -163,7 +166,7 @@ def import_posting_cmd(state, text_file, title, company, seniority, url, id_, ou
         return
     write_graph(result.graph, output, header="careergraph import posting --text "
                 + (path.name if path else "(standard input)"))
-    _summary(result, output, "posting")
+    _summary(result, output, "posting", getattr(state, "store", None))
 
 
 def _occupations(ctx, param, values):

@@ -98,7 +98,7 @@ def _networkx(kg, graph: Graph):
     """Entities as nodes (string attributes label, type, iri), links between them as edges."""
     import networkx as nx
 
-    from .store import KINDS, ONTOLOGY_GRAPH  # noqa: F401
+    from .store import KINDS
 
     kinds = {cls: kind for kind, cls in KINDS.items()}
     types: dict = {}

@@ -23,7 +23,7 @@ from careergraph.ontology import CG, PREFIXES
 from careergraph.ontology.namespace import ID_PREFIXES
 
 from .errors import AmbiguousEntityError, InvalidDataError, UnknownEntityError, UnmatchedNamesError
-from .resolve import LabelIndex, loose, normalize
+from .resolve import loose, normalize
 
 __all__ = [
     "ImportResult",

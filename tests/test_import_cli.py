@@ -151,3 +151,18 @@ def test_write_is_atomic_when_replacing_fails(tmp_path, monkeypatch):
         write_atomic(target, "new")
     assert target.read_text(encoding="utf-8") == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.ttl"]
+
+
+def test_imports_work_on_a_workspace(kg, tmp_path):
+    ws = tmp_path / "ws"
+    assert run("init", ws).exit_code == 0
+    out = tmp_path / "me.ttl"
+    result = run("--store", ws, "import", "profile", VALID / "profile.yaml", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert f"--store {ws} add {out}" in result.output
+    assert run("--store", ws, "add", out).exit_code == 0
+    info = run("--store", ws, "info", "--format", "json")
+    assert json.loads(info.output)["counts"]["person"] == kg.info().counts["person"] + 1
+    exported = run("--store", ws, "export", "--format", "nt", "--no-bundled")
+    assert exported.exit_code == 0, exported.output
+    assert len(Graph().parse(data=exported.output, format="nt")) == len(Graph().parse(out))
