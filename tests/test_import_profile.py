@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings, strategies as st
 from rdflib import RDF, RDFS, Graph, Literal
 from rdflib.compare import isomorphic
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
@@ -208,3 +209,30 @@ def test_read_records_keeps_lines(tmp_path):
     data = read_records(jpath)
     assert data.line == 1 and data["b"].line == 3
     assert data["b"].line_at(0) == 4 and data["b"].line_at(1) == 5
+
+
+SKILL_NAMES = ["Dart", "flutter", "BLoC / Cubit", "go_router", "Kafka", "postgres", "REST API", "C++", "Git"]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=40)
+       .filter(lambda s: s.strip()),
+       skills=st.lists(st.sampled_from(SKILL_NAMES), min_size=1, max_size=6, unique=True),
+       levels=st.lists(st.one_of(st.none(), st.integers(0, 10), st.decimals(0, 10, places=2)), min_size=6,
+                       max_size=6))
+def test_random_profiles_round_trip(kg, tmp_path_factory, name, skills, levels):
+    folder = tmp_path_factory.mktemp("p")
+    entries = [s if lv is None else {"name": s, "level": str(lv) if isinstance(lv, Decimal) else lv}
+               for s, lv in zip(skills, levels)]
+    path = folder / "p.yaml"
+    path.write_text(yaml.safe_dump({"id": "p1", "name": name, "skills": entries}, allow_unicode=True),
+                    encoding="utf-8")
+    result = import_profile(kg, path)
+    person = result.entities[0]
+    assert str(result.graph.value(person, RDFS.label)) == " ".join(name.split())
+    assert set(result.graph.objects(person, CG.hasSkill)) == {kg.resolve(s, kind="skill") for s in skills}
+    out = folder / "p.ttl"
+    write_graph(result.graph, out)
+    again = folder / "again.ttl"
+    again.write_text(export(load(out, bundled=False), "ttl", bundled=False), encoding="utf-8")
+    assert isomorphic(user_triples(load(again, bundled=False)), result.graph)
