@@ -79,7 +79,7 @@ DEFAULT_MAX_NODES = 2000
 PHYSICS_LIMIT = 60
 #: Connected parts up to these sizes get ForceAtlas2, then a spring layout (see _layout).
 _FORCEATLAS_LIMIT = 200
-_SPRING_LIMIT = 300
+_SPRING_LIMIT = 250
 
 #: Colour and vis shape of each kind, for the nodes and the legend.
 STYLES = {
@@ -97,6 +97,7 @@ STYLES = {
 _DESCRIPTIONS = (SKOS.definition, RDFS.comment, SCHEMA.description, SKOS.scopeNote,
                  CG.responsibilities)
 _LABELS = (RDFS.label, SKOS.prefLabel, SCHEMA.title, SCHEMA.name)
+_EFFORT = CG.effortHours
 _VIS_ASSET = ("lib", "vis-9.1.2")
 
 
@@ -240,153 +241,162 @@ def graph_view(kg, *, types: Iterable[str] | str = DEFAULT_TYPES, focus=None, de
     types = _check_types(types)
     if depth < 0:
         raise UsageError(f"depth must be 0 or more, not {depth}")
-    ds = kg.graph
+    facts = _Facts(kg)
 
-    # One pass over the quads: kinds, labels, descriptions, provenance, edges.
-    class_kind = {}
-    for kind in reversed(list(KINDS)):  # the first kind in KINDS wins, as in kg.kind_of
-        class_kind[KINDS[kind]] = kind
-    order = {kind: i for i, kind in enumerate(KINDS)}
-    kinds: dict[URIRef, str] = {}
-    literals: dict[URIRef, dict[URIRef, set]] = defaultdict(lambda: defaultdict(set))
-    facts_from: dict[URIRef, set] = defaultdict(set)
-    links: dict[tuple, set] = defaultdict(set)
-    wanted_props = set(_LABELS) | set(_DESCRIPTIONS) | {CG.effortHours}
-    for s, p, o, g in ds.quads((None, None, None, None)):
-        if not isinstance(s, URIRef):
-            continue
-        facts_from[s].add(g)
-        if p == RDF.type:
-            kind = class_kind.get(o)
-            if kind is not None and (s not in kinds or order[kind] < order[kinds[s]]):
-                kinds[s] = kind
-        elif isinstance(o, Literal):
-            if p in wanted_props:
-                literals[s][p].add(o)
-        elif isinstance(o, URIRef):
-            links[(s, p, o)].add(g)
+    def entity(name, what) -> str:
+        iri = str(name) if str(name) in facts.kinds else str(kg.resolve(str(name)))
+        if iri not in facts.kinds:
+            raise UsageError(f"{what} {kg.curie(iri)} is not an entity careergraph can draw")
+        return iri
 
-    drawn = {iri for iri, kind in kinds.items() if kind in types}
-    forced: list[URIRef] = []
-    focus_iri = None
-    if focus is not None:
-        focus_iri = kg.resolve(str(focus)) if not isinstance(focus, URIRef) or focus not in kinds \
-            else focus
-        if focus_iri not in kinds:
-            raise UsageError(f"{kg.curie(focus_iri)} is not an entity careergraph can draw")
-        forced.append(focus_iri)
-    steps: list[URIRef] = []
-    for step in path or ():
-        iri = step if isinstance(step, URIRef) and step in kinds else kg.resolve(str(step))
-        if iri not in kinds:
-            raise UsageError(f"path step {kg.curie(iri)} is not an entity careergraph can draw")
-        steps.append(iri)
-    forced.extend(steps)
-    drawn.update(forced)
-
-    adjacency: dict[URIRef, set] = defaultdict(set)
-    for s, _, o in links:
-        if s in drawn and o in drawn:
-            adjacency[s].add(o)
-            adjacency[o].add(s)
+    focus_iri = entity(focus, "focus") if focus is not None else None
+    steps = [entity(step, "path step") for step in path or ()]
+    drawn = {iri for iri, kind in facts.kinds.items() if kind in types}
+    drawn.update(steps)
     if focus_iri is not None:
-        keep = {focus_iri}
-        frontier = [focus_iri]
-        for _ in range(depth):
-            frontier = sorted({m for n in frontier for m in adjacency[n]} - keep)
-            keep.update(frontier)
-            if not frontier:
-                break
-        keep.update(steps)
-        drawn = keep
-
+        drawn.add(focus_iri)
+        drawn = _neighbourhood(facts, drawn, focus_iri, depth) | set(steps)
     if len(drawn) > max_nodes:
         raise UsageError(
             f"the view has {len(drawn)} nodes, more than the limit of {max_nodes}: draw one "
             "entity's neighbourhood with --focus ENTITY [--depth K], fewer kinds with --types "
             "(e.g. --types component,role), or raise --max-nodes")
 
-    sources = {src.iri: src.label for src in kg.sources}
-    labels = {iri: _text(next((literals[iri][p] for p in _LABELS if literals[iri].get(p)), ()))
-              or kg.curie(iri) for iri in drawn}
-    kind_labels = {kind: kg.label(KINDS[kind]) for kind in ALL_TYPES}
-    if any(v == kg.curie(KINDS[k]) for k, v in kind_labels.items()):
-        kind_labels = {k: (k if v == kg.curie(KINDS[k]) else v) for k, v in kind_labels.items()}
-
-    def provenance(graphs) -> str:
-        names = sorted({sources[g] for g in graphs if g in sources})
-        return "; ".join(names) if names else "(no recorded source)"
-
-    nodes_sorted = sorted(drawn, key=str)
-    edge_keys = sorted(((s, p, o) for (s, p, o) in links if s in drawn and o in drawn),
-                       key=lambda t: (str(t[0]), str(t[1]), str(t[2])))
+    nodes_sorted = sorted(drawn)
+    edge_keys = sorted(t for t in facts.links if t[0] in drawn and t[2] in drawn)
     positions = _layout(nodes_sorted, [(s, o) for s, _, o in edge_keys], seed=seed)
+    labels = {iri: facts.text(iri, _LABELS) or kg.curie(iri) for iri in drawn}
+    kind_labels = {}
+    for kind in ALL_TYPES:
+        name = kg.label(KINDS[kind])
+        kind_labels[kind] = kind if name == kg.curie(KINDS[kind]) else name
 
-    step_of = {}
-    for i, iri in enumerate(steps, start=1):
-        step_of.setdefault(iri, i)
+    step_of: dict[str, int] = {}
+    for number, iri in enumerate(steps, start=1):
+        step_of.setdefault(iri, number)
     nodes = []
     for iri in nodes_sorted:
-        kind = kinds[iri]
+        kind = facts.kinds[iri]
         lines = [labels[iri], f"type: {kind_labels[kind]}", f"id: {kg.curie(iri)}"]
-        description = next((_text(literals[iri][p]) for p in _DESCRIPTIONS if literals[iri].get(p)),
-                            None)
+        description = facts.text(iri, _DESCRIPTIONS)
         if description:
             lines.append(description)
-        hours = literals[iri].get(CG.effortHours)
+        hours = facts.text(iri, (_EFFORT,))
         if hours:
-            lines.append(f"effort: {_text(hours)} h")
+            lines.append(f"effort: {hours} h")
         if iri in step_of:
             lines.append(f"path step {step_of[iri]} of {len(steps)}")
-        lines.append(f"source: {provenance(facts_from[iri])}")
+        lines.append(f"source: {facts.provenance(facts.stated_in[iri])}")
         x, y = positions[iri]
-        nodes.append(VizNode(str(iri), labels[iri], kind, "\n".join(lines), x, y, step_of.get(iri)))
+        nodes.append(VizNode(iri, labels[iri], kind, "\n".join(lines), x, y, step_of.get(iri)))
 
-    # Which pairs to emphasise.
+    # The pairs to emphasise: data edges between them are highlighted, and a
+    # pair that no data edge links gets a dashed path-only edge.
     if path_edges is None:
         pairs = list(zip(steps, steps[1:]))
         on_path = set(steps)
         emphasised = {frozenset((s, o)) for s, _, o in edge_keys if s in on_path and o in on_path}
     else:
-        pairs = []
-        for a, b in path_edges:
-            a = a if isinstance(a, URIRef) and a in kinds else kg.resolve(str(a))
-            b = b if isinstance(b, URIRef) and b in kinds else kg.resolve(str(b))
-            pairs.append((a, b))
+        pairs = [(entity(a, "path edge end"), entity(b, "path edge end")) for a, b in path_edges]
         emphasised = set()
     emphasised.update(frozenset(pair) for pair in pairs)
 
-    property_labels: dict[URIRef, str] = {}
+    relations: dict[str, tuple[str, str]] = {}
     edges = []
     linked = set()
-    for i, (s, p, o) in enumerate(edge_keys):
-        if p not in property_labels:
-            name = kg.label(p)
-            property_labels[p] = name if name != kg.curie(p) else re.split(r"[#/:]", name)[-1]
-        relation = property_labels[p]
-        title = (f"{labels[s]} {relation} {labels[o]}\nrelation: {kg.curie(p)}\n"
-                 f"source: {provenance(links[(s, p, o)])}")
-        hit = frozenset((s, o)) in emphasised
+    for number, (s, p, o) in enumerate(edge_keys):
+        if p not in relations:
+            curie = kg.curie(p)
+            name = kg.label(URIRef(p))
+            relations[p] = (name if name != curie else re.split(r"[#/:]", name)[-1], curie)
+        relation, curie = relations[p]
+        title = (f"{labels[s]} {relation} {labels[o]}\nrelation: {curie}\n"
+                 f"source: {facts.provenance(facts.links[(s, p, o)])}")
+        pair = frozenset((s, o))
+        hit = pair in emphasised
         if hit:
-            linked.add(frozenset((s, o)))
-        edges.append(VizEdge(f"e{i}", str(s), str(o), str(p), relation, title, hit))
+            linked.add(pair)
+        edges.append(VizEdge(f"e{number}", s, o, p, relation, title, hit))
     for a, b in pairs:
-        if frozenset((a, b)) not in linked and a in drawn and b in drawn and a != b:
-            linked.add(frozenset((a, b)))
-            edges.append(VizEdge(f"p{len(edges)}", str(a), str(b), "", "next step",
+        pair = frozenset((a, b))
+        if pair not in linked and a in drawn and b in drawn and a != b:
+            linked.add(pair)
+            edges.append(VizEdge(f"p{len(edges)}", a, b, "", "next step",
                                  f"{labels[a]} → {labels[b]}: next step of the path", True, True))
 
-    counts = defaultdict(int)
-    for n in nodes:
-        counts[n.kind] += 1
+    counts: dict[str, int] = defaultdict(int)
+    for node in nodes:
+        counts[node.kind] += 1
     legend = [{"kind": kind, "label": kind_labels[kind], "count": counts[kind], **STYLES[kind]}
               for kind in ALL_TYPES if counts[kind]]
     if focus_iri is not None:
         title = f"careergraph: {labels[focus_iri]} and its neighbourhood (depth {depth})"
     else:
         title = "careergraph: " + ", ".join(kind_labels[k] for k in types)
-    return GraphView(title, nodes, edges, legend, [str(s) for s in steps],
-                     physics=len(nodes) <= PHYSICS_LIMIT)
+    return GraphView(title, nodes, edges, legend, steps, physics=len(nodes) <= PHYSICS_LIMIT)
+
+
+class _Facts:
+    """What the page needs from the graph, read in one pass over the quads.
+
+    Keys are plain strings: rdflib terms hash and compare in Python, which
+    made dicts keyed by them the slowest part of drawing 2,000 nodes.
+    """
+
+    def __init__(self, kg):
+        class_kind = {str(KINDS[kind]): kind for kind in reversed(list(KINDS))}
+        order = {kind: i for i, kind in enumerate(KINDS)}
+        wanted = {str(p) for p in (*_LABELS, *_DESCRIPTIONS, _EFFORT)}
+        rdf_type = str(RDF.type)
+        self.kinds: dict[str, str] = {}  # entity -> its first kind in KINDS order
+        self.literals: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+        self.stated_in: dict[str, set] = defaultdict(set)  # entity -> graphs stating facts on it
+        self.links: dict[tuple, set] = defaultdict(set)  # (s, p, o) -> graphs stating it
+        for s, p, o, g in kg.graph.quads((None, None, None, None)):
+            if not isinstance(s, URIRef):
+                continue
+            s, p, g = str(s), str(p), str(g)
+            self.stated_in[s].add(g)
+            if p == rdf_type:
+                kind = class_kind.get(str(o))
+                if kind is not None and (s not in self.kinds or order[kind] < order[self.kinds[s]]):
+                    self.kinds[s] = kind
+            elif isinstance(o, Literal):
+                if p in wanted:
+                    self.literals[s][p].append(o)
+            elif isinstance(o, URIRef):
+                self.links[(s, p, str(o))].add(g)
+        self.sources = {str(src.iri): src.label for src in kg.sources}
+
+    def text(self, iri: str, props) -> str | None:
+        """The first of ``props`` that ``iri`` has, as one line (English first)."""
+        values = self.literals.get(iri, {})
+        for prop in props:
+            found = values.get(str(prop))
+            if found:
+                return _text(found)
+        return None
+
+    def provenance(self, graphs) -> str:
+        names = sorted({self.sources[g] for g in graphs if g in self.sources})
+        return "; ".join(names) if names else "(no recorded source)"
+
+
+def _neighbourhood(facts: _Facts, drawn: set, focus: str, depth: int) -> set:
+    """``focus`` and the drawn nodes within ``depth`` edges of it, either direction."""
+    adjacency: dict[str, set] = defaultdict(set)
+    for s, _, o in facts.links:
+        if s in drawn and o in drawn:
+            adjacency[s].add(o)
+            adjacency[o].add(s)
+    keep = {focus}
+    frontier = {focus}
+    for _ in range(depth):
+        frontier = {m for n in frontier for m in adjacency[n]} - keep
+        if not frontier:
+            break
+        keep |= frontier
+    return keep
 
 
 def _layout(nodes: list, edges: list[tuple], *, seed: int) -> dict:
@@ -429,7 +439,7 @@ def _layout(nodes: list, edges: list[tuple], *, seed: int) -> dict:
         elif len(part) <= _SPRING_LIMIT:
             unit = nx.spring_layout(g.subgraph(part), seed=seed)
         else:
-            unit = _large_layout(g.subgraph(part), part, seed=seed)
+            unit = _large_layout(g, part, seed=seed)  # g: a part has no edges leaving it
         xs = [float(p[0]) for p in unit.values()]
         ys = [float(p[1]) for p in unit.values()]
         cx, cy = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
@@ -444,7 +454,7 @@ def _layout(nodes: list, edges: list[tuple], *, seed: int) -> dict:
 
 
 def _large_layout(g, nodes: list, *, seed: int) -> dict:
-    """Positions for a connected graph too big for a full spring layout.
+    """Positions for ``nodes``, a connected part of ``g`` too big for a full spring layout.
 
     ``spring_layout``'s cost grows with the square of the nodes (16 s for
     2,000 here), so only the ``_SPRING_LIMIT`` best-connected nodes get it;
@@ -456,7 +466,7 @@ def _large_layout(g, nodes: list, *, seed: int) -> dict:
     rank = {n: i for i, n in enumerate(nodes)}
     core = sorted(nodes, key=lambda n: (-g.degree(n), rank[n]))[:_SPRING_LIMIT]
     pos = {n: (float(p[0]), float(p[1]))
-           for n, p in nx.spring_layout(g.subgraph(core), seed=seed).items()}
+           for n, p in nx.spring_layout(nx.Graph(g.subgraph(core)), seed=seed).items()}
     rng = random.Random(seed)
     spread = 1.5 / math.sqrt(len(core))
     frontier = sorted(core, key=rank.__getitem__)
