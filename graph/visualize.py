@@ -404,10 +404,10 @@ def _layout(nodes: list, edges: list[tuple], *, seed: int) -> dict:
 
     A part of up to ``_FORCEATLAS_LIMIT`` nodes gets networkx's
     ``forceatlas2_layout``, up to ``_SPRING_LIMIT`` its ``spring_layout``
-    (faster), and a bigger one :func:`_large_layout`. Parts are packed in rows, the
-    biggest first, each in a square whose side grows with the square root of
-    its size, so isolated nodes sit in a grid beside the main picture
-    instead of being flung to its edges.
+    (faster), and a bigger one :func:`_large_layout`. Each part is turned so
+    its longer axis lies across the screen and sized by the square root of
+    its node count; parts are packed in rows, biggest first, so isolated
+    nodes line up beside the main picture instead of being flung to its edges.
     """
     import networkx as nx
 
@@ -419,18 +419,13 @@ def _layout(nodes: list, edges: list[tuple], *, seed: int) -> dict:
     g.add_edges_from((a, b) for a, b in edges if a != b)
     parts = sorted((sorted(c, key=rank.__getitem__) for c in nx.connected_components(g)),
                    key=lambda c: (-len(c), rank[c[0]]))
-    cell = 110.0  # pixels per node along a side, roughly
-    sides = [cell * max(1.0, 1.6 * math.sqrt(len(part))) if len(part) > 1 else cell
-             for part in parts]
-    row_width = max(max(sides), math.sqrt(sum(side * side for side in sides)) * 1.2)
-    out = {}
-    x = y = row_height = 0.0
-    for part, side in zip(parts, sides):
-        if x > 0 and x + side > row_width:
-            x, y, row_height = 0.0, y + row_height, 0.0
+    cell = 110.0  # pixels per node, roughly, along the longer side of a part
+    placed = []  # (positions relative to the part's top left corner, width, height)
+    for part in parts:
         if len(part) == 1:
-            unit = {part[0]: (0.0, 0.0)}
-        elif len(part) <= _FORCEATLAS_LIMIT:
+            placed.append(({part[0]: (cell / 2, cell / 2)}, cell, cell))
+            continue
+        if len(part) <= _FORCEATLAS_LIMIT:
             # ForceAtlas2 with "dissuade hubs" and node sizes (no overlaps) keeps
             # each role or posting among its own skills; its cost grows fast.
             unit = nx.forceatlas2_layout(g.subgraph(part), seed=seed, max_iter=200,
@@ -440,17 +435,39 @@ def _layout(nodes: list, edges: list[tuple], *, seed: int) -> dict:
             unit = nx.spring_layout(g.subgraph(part), seed=seed)
         else:
             unit = _large_layout(g, part, seed=seed)  # g: a part has no edges leaving it
-        xs = [float(p[0]) for p in unit.values()]
-        ys = [float(p[1]) for p in unit.values()]
-        cx, cy = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
+        points = _landscape([(float(unit[n][0]), float(unit[n][1])) for n in part])
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
         extent = max(max(xs) - min(xs), max(ys) - min(ys)) or 1.0
-        usable = side * 0.9 if len(part) > 1 else 0.0
-        for n, p in unit.items():
-            out[n] = (round(x + side / 2 + (float(p[0]) - cx) / extent * usable, 1),
-                      round(y + side / 2 + (float(p[1]) - cy) / extent * usable, 1))
-        x += side
-        row_height = max(row_height, side)
+        scale = cell * 1.6 * math.sqrt(len(part)) / extent
+        margin = cell / 2
+        positions = {n: (margin + (px - min(xs)) * scale, margin + (py - min(ys)) * scale)
+                     for n, (px, py) in zip(part, points)}
+        placed.append((positions, (max(xs) - min(xs)) * scale + 2 * margin,
+                       (max(ys) - min(ys)) * scale + 2 * margin))
+    row_width = max(max(w for _, w, _ in placed), math.sqrt(sum(w * h for _, w, h in placed)) * 1.3)
+    out = {}
+    x = y = row_height = 0.0
+    for positions, width, height in placed:
+        if x > 0 and x + width > row_width:
+            x, y, row_height = 0.0, y + row_height, 0.0
+        for n, (px, py) in positions.items():
+            out[n] = (round(x + px, 1), round(y + py, 1))
+        x += width
+        row_height = max(row_height, height)
     return out
+
+
+def _landscape(points: list[tuple]) -> list[tuple]:
+    """``points`` turned about their centre so that their principal axis is horizontal."""
+    n = len(points)
+    cx = sum(p[0] for p in points) / n
+    cy = sum(p[1] for p in points) / n
+    sxx = sum((p[0] - cx) ** 2 for p in points)
+    syy = sum((p[1] - cy) ** 2 for p in points)
+    sxy = sum((p[0] - cx) * (p[1] - cy) for p in points)
+    angle = 0.5 * math.atan2(2 * sxy, sxx - syy)  # direction of the largest spread
+    cos, sin = math.cos(-angle), math.sin(-angle)
+    return [((x - cx) * cos - (y - cy) * sin, (x - cx) * sin + (y - cy) * cos) for x, y in points]
 
 
 def _large_layout(g, nodes: list, *, seed: int) -> dict:
