@@ -150,6 +150,8 @@ def serialize(result: QueryResult, format: str) -> str:
         return ("true" if result.boolean else "false") + "\n"
     if format == "tsv":
         return to_tsv(result.vars, result.rows)
+    if format == "xml":
+        _check_xml_chars(result)
     if format in _RDF_FORMATS:
         graph = result.graph if result.graph is not None else Graph()
         text = graph.serialize(format=_RDF_FORMATS[format])
@@ -157,7 +159,21 @@ def serialize(result: QueryResult, format: str) -> str:
         text = result.to_rdflib().serialize(format=format).decode("utf-8")
         if format == "csv":  # rdflib writes \r\n line ends (RFC 4180); keep them
             return text
+        if format == "xml":  # a raw CR would come back as LF (XML end-of-line handling)
+            text = text.replace("\r", "&#13;")
     return text if text.endswith("\n") else text + "\n"
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _check_xml_chars(result: QueryResult) -> None:
+    """XML 1.0 cannot carry most control characters, not even escaped: refuse rather than write bad XML."""
+    for row in result.rows:
+        for value in row:
+            if value is not None and _NOT_XML.search(str(value)):
+                raise QueryError(f"the value {str(value)[:40]!r} holds a control character that XML cannot "
+                                 "carry; use --format json or tsv")
 
 
 # -- TSV ---------------------------------------------------------------------------
@@ -227,9 +243,11 @@ def parse_results(text: str | bytes, format: str) -> QueryResult:
     """
     if format not in _RESULT_PARSERS:
         raise UsageError(f"cannot parse results in {format!r}; use {', '.join(_RESULT_PARSERS)}")
-    data = text.encode("utf-8") if isinstance(text, str) else text
+    # text, not bytes: rdflib decodes bytes with a reader whose readline() also splits
+    # at \x1c-\x1e, \x85, \u2028 and \u2029, which TSV leaves unescaped inside values
+    stream = io.StringIO(text) if isinstance(text, str) else io.BytesIO(text)
     try:
-        result = Result.parse(io.BytesIO(data), format=_RESULT_PARSERS[format])
+        result = Result.parse(stream, format=_RESULT_PARSERS[format])
     except Exception as err:  # rdflib raises assorted types for bad input
         raise QueryError(f"not valid SPARQL {format} results: {err}") from err
     if result.type == "ASK":
