@@ -179,7 +179,9 @@ def query_run(state, name, params, fmt, iris, timeout, limit):
 
 def _read_query(query: str) -> str:
     if query == "-":
-        return click.get_text_stream("stdin").read()
+        import sys
+
+        return sys.stdin.read()
     if query.startswith("@"):
         from pathlib import Path
 
