@@ -54,6 +54,7 @@ def viz(state, out, focus, depth, types, max_nodes, open_):
 
     Example:
 
+    \b
         careergraph viz --open
         careergraph viz --focus skill:dart --depth 2 --out dart.html
         careergraph viz --types role,skill --max-nodes 500
