@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Iterator
@@ -161,6 +162,9 @@ def serialize(result: QueryResult, format: str) -> str:
             return text
         if format == "xml":  # a raw CR would come back as LF (XML end-of-line handling)
             text = text.replace("\r", "&#13;")
+        elif format == "json":  # rdflib writes "results" before "head"; readers expect head first
+            doc = json.loads(text)
+            text = json.dumps({"head": doc.pop("head", {}), **doc}, ensure_ascii=False)
     return text if text.endswith("\n") else text + "\n"
 
 

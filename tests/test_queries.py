@@ -17,7 +17,7 @@ from careergraph import queries
 from careergraph.graph import load
 from careergraph.graph.errors import QueryError, UnknownEntityError, UsageError
 from careergraph.graph.sparql import bind_parameters, prepare, query_type, run_named, run_sparql
-from careergraph.graph.store import KINDS
+from careergraph.graph.store import KINDS, KnowledgeGraph
 from careergraph.ontology import CG, SCHEMA
 
 SEED = Path(__file__).resolve().parents[1] / "ontology" / "data" / "seed.txt"
@@ -459,3 +459,14 @@ def test_postings_requiring_a_broad_skill_include_narrower_asks(kg):
 def test_bad_query_text_is_a_query_error(kg):
     with pytest.raises(QueryError):
         run_sparql(kg, "SELECT ?x WHERE { ?x ?y }")
+
+
+@pytest.mark.skipif(not hasattr(KnowledgeGraph, "sparql"), reason="KnowledgeGraph.query/sparql not added yet")
+def test_knowledge_graph_methods_return_rows(kg):
+    assert list(kg.query("roles-of-component", component=AUTH_SERVICE)) == \
+        list(run_named(kg, "roles-of-component", component=AUTH_SERVICE))
+    rows = kg.sparql("SELECT ?p WHERE { ?p a cg:JobPosting }")
+    assert {r.p for r in rows} == set(kg.entities("posting"))
+
+
+AUTH_SERVICE = "Auth & Session Service"
