@@ -189,6 +189,13 @@ def prepare(text: str) -> Query:
     if not text or not text.strip():
         raise QueryError("the query is empty")
     try:
+        return _prepare(text)
+    except RecursionError as err:  # pyparsing recurses once per nesting level
+        raise QueryError("the query is nested too deeply for the SPARQL parser") from err
+
+
+def _prepare(text: str) -> Query:
+    try:
         tree = parseQuery(text)
     except ParseException as query_err:
         try:

@@ -245,6 +245,11 @@ def test_careergraph_prefixes_are_predeclared_and_can_be_overridden(kg):
     assert run_sparql(kg, override).boolean is False
 
 
+def test_deep_nesting_is_a_query_error_not_a_crash(kg):
+    with pytest.raises(QueryError, match="nested too deeply"):
+        run_sparql(kg, "SELECT * WHERE { FILTER(" + "(" * 300 + "1" + ")" * 300 + ") }")
+
+
 def test_empty_query_is_refused(kg):
     with pytest.raises(QueryError, match="empty"):
         run_sparql(kg, "  \n ")
