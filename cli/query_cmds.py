@@ -70,6 +70,7 @@ def query_group():
 
     Example:
 
+    \b
         careergraph query list
         careergraph query show skills-in-several-postings
         careergraph query run roles-of-component -p component="Auth & Session Service"
@@ -163,8 +164,9 @@ def query_run(state, name, params, fmt, iris, timeout, limit):
 
     Example:
 
+    \b
         careergraph query run skills-in-several-postings -p min=3
-        careergraph query run skill-gap -p person="Seed author" -p posting=posting:red-flutter-developer
+        careergraph query run skill-gap -p person="Seed author" -p posting="Flutter Developer at Red"
     """
     from careergraph import queries
     from careergraph.graph.sparql import prepare, query_type, run_named
@@ -214,7 +216,8 @@ def sparql_cmd(state, query, fmt, iris, timeout, limit):
 
     Example:
 
-        careergraph sparql 'SELECT ?role WHERE { component:auth-session-service cg:staffedBy ?role }'
+    \b
+        careergraph sparql 'SELECT ?role WHERE { component:mtproto-gateway cg:staffedBy ?role }'
         careergraph sparql 'ASK { person:seed-author cg:hasSkill skill:dart }'
         careergraph sparql @my-query.rq --format csv
     """
