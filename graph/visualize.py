@@ -189,7 +189,8 @@ def _check_types(types) -> tuple[str, ...]:
 
 def graph_view(kg, *, types: Iterable[str] | str = DEFAULT_TYPES, focus=None, depth: int = 1,
                max_nodes: int = DEFAULT_MAX_NODES, path: Sequence | None = None,
-               path_edges: Iterable[tuple] | None = None, seed: int = 42) -> GraphView:
+               path_edges: Iterable[tuple] | None = None, title: str | None = None,
+               seed: int = 42) -> GraphView:
     """The nodes, edges and positions to draw for one view of ``kg``.
 
     Nodes are the entities whose ``rdf:type`` is one of ``types``' classes;
@@ -218,6 +219,8 @@ def graph_view(kg, *, types: Iterable[str] | str = DEFAULT_TYPES, focus=None, de
         nodes (either direction); a pair no data edge links is drawn as a
         dashed path-only edge. Default: consecutive steps of ``path``, plus
         every data edge between two steps.
+    title : str, optional
+        The page's heading (default: names the focus or the kinds drawn).
     seed : int
         Seed of the layout.
 
@@ -310,13 +313,13 @@ def graph_view(kg, *, types: Iterable[str] | str = DEFAULT_TYPES, focus=None, de
             name = kg.label(URIRef(p))
             relations[p] = (name if name != curie else re.split(r"[#/:]", name)[-1], curie)
         relation, curie = relations[p]
-        title = (f"{labels[s]} {relation} {labels[o]}\nrelation: {curie}\n"
-                 f"source: {facts.provenance(facts.links[(s, p, o)])}")
+        tip = (f"{labels[s]} {relation} {labels[o]}\nrelation: {curie}\n"
+               f"source: {facts.provenance(facts.links[(s, p, o)])}")
         pair = frozenset((s, o))
         hit = pair in emphasised
         if hit:
             linked.add(pair)
-        edges.append(VizEdge(f"e{number}", s, o, p, relation, title, hit))
+        edges.append(VizEdge(f"e{number}", s, o, p, relation, tip, hit))
     for a, b in pairs:
         pair = frozenset((a, b))
         if pair not in linked and a in drawn and b in drawn and a != b:
@@ -329,11 +332,11 @@ def graph_view(kg, *, types: Iterable[str] | str = DEFAULT_TYPES, focus=None, de
         counts[node.kind] += 1
     legend = [{"kind": kind, "label": kind_labels[kind], "count": counts[kind], **STYLES[kind]}
               for kind in ALL_TYPES if counts[kind]]
-    if focus_iri is not None:
+    if title is None and focus_iri is not None:
         title = f"careergraph: {labels[focus_iri]} and its neighbourhood (depth {depth})"
-    else:
+    elif title is None:
         title = "careergraph: " + ", ".join(kind_labels[k] for k in types)
-    return GraphView(title, nodes, edges, legend, steps, physics=len(nodes) <= PHYSICS_LIMIT)
+    return GraphView(title, nodes, edges, legend, steps, physics=1 < len(nodes) <= PHYSICS_LIMIT)
 
 
 class _Facts:

@@ -168,6 +168,23 @@ def test_layout_is_seeded(kg):
     assert len(set(first.values())) == len(first)  # no two nodes on one spot
 
 
+def test_layout_fills_a_landscape_screen(kg):
+    view = graph_view(kg)
+    xs, ys = [n.x for n in view.nodes], [n.y for n in view.nodes]
+    assert max(xs) - min(xs) > max(ys) - min(ys)
+
+
+def test_empty_view_renders(tmp_path):
+    data = tmp_path / "one.ttl"
+    data.write_text("@prefix cg: <https://w3id.org/careergraph/ns#> .\n<urn:r> a cg:Role .\n",
+                    encoding="utf-8")
+    view = graph_view(load(data, bundled=False), types=["skill"], title="nothing <here>")
+    assert (view.nodes, view.edges, view.legend) == ([], [], [])
+    page = render_html(view)
+    assert json.loads(data_block(page))["nodes"] == []
+    assert "<title>nothing &lt;here&gt;</title>" in page
+
+
 def test_large_component_layout(tmp_path):
     """A connected part above the spring-layout limit gets positions for every node."""
     lines = ["@prefix cg: <https://w3id.org/careergraph/ns#> .",

@@ -170,3 +170,16 @@ def test_highlighted_path(open_page, tmp_path, artifacts):
     assert "learning path" in p.locator("#cg-legend").text_content()
     p.screenshot(path=str(artifacts / "learning-path.png"))
     assert_clean(page)
+
+
+@pytest.mark.parametrize("roles", [0, 1, 2], ids=["empty", "one-node", "two-nodes-physics"])
+def test_tiny_views_draw(open_page, tmp_path, roles):
+    data = tmp_path / "tiny.ttl"
+    data.write_text("@prefix cg: <https://w3id.org/careergraph/ns#> .\n<urn:s> a cg:Skill .\n"
+                    + "".join(f"<urn:r{i}> a cg:Role .\n" for i in range(roles)), encoding="utf-8")
+    view = graph_view(load(data, bundled=False), types=["role"])
+    assert len(view.nodes) == roles
+    page = open_page()
+    ready = page.open(write_html(view, tmp_path / "tiny.html"), timeout=4_000)  # before the 5 s fallback
+    assert (ready["nodes"], ready["edges"]) == (roles, 0)
+    assert_clean(page)
