@@ -42,6 +42,7 @@ import math
 import os
 import random
 import re
+import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -347,11 +348,11 @@ class _Facts:
     """
 
     def __init__(self, kg):
-        class_kind = {str(KINDS[kind]): kind for kind in reversed(list(KINDS))}
-        order = {kind: i for i, kind in enumerate(KINDS)}
+        class_kind = {str(KINDS[kind]): kind for kind in reversed(ALL_TYPES)}
+        order = {kind: i for i, kind in enumerate(ALL_TYPES)}
         wanted = {str(p) for p in (*_LABELS, *_DESCRIPTIONS, _EFFORT)}
         rdf_type = str(RDF.type)
-        self.kinds: dict[str, str] = {}  # entity -> its first kind in KINDS order
+        self.kinds: dict[str, str] = {}  # drawable entity -> its first kind in KINDS order
         self.literals: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
         self.stated_in: dict[str, set] = defaultdict(set)  # entity -> graphs stating facts on it
         self.links: dict[tuple, set] = defaultdict(set)  # (s, p, o) -> graphs stating it
@@ -581,7 +582,7 @@ def write_html(view: GraphView, path) -> Path:
     """
     path = Path(path)
     html = render_html(view)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
     try:
         with open(tmp, "x", encoding="utf-8") as fh:
             fh.write(html)

@@ -148,6 +148,10 @@ def test_bad_focus_and_depth(kg):
         graph_view(kg, focus="no such thing at all")
     with pytest.raises(UsageError, match="depth"):
         graph_view(kg, focus="skill:dart", depth=-1)
+    with pytest.raises(UsageError, match="not an entity careergraph can draw"):
+        graph_view(kg, focus="source:postings")  # sources show as provenance, not as nodes
+    with pytest.raises(UsageError, match="not an entity careergraph can draw"):
+        graph_view(kg, path=["skill:dart", "cg:Skill"])
 
 
 def test_max_nodes_refusal(kg):
