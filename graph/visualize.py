@@ -547,7 +547,7 @@ def render_html(view: GraphView) -> str:
     --------
     >>> from careergraph.graph import load
     >>> page = render_html(graph_view(load(), focus="skill:dart", depth=0))
-    >>> page.startswith("<!DOCTYPE html>"), page.count("<script"), " src=" in page.split("<script")[0]
+    >>> page.startswith("<!DOCTYPE html>"), page.count("</script>"), " src=" in page.split("<script")[0]
     (True, 3, False)
     """
     from jinja2 import Environment
