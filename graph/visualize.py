@@ -107,7 +107,8 @@ class VizNode:
     """One drawn entity.
 
     ``title`` is the tooltip as plain text (the page shows it as text);
-    ``step`` is its 1-based position on a highlighted path, or None.
+    ``step`` is its 1-based position on a highlighted path, or None;
+    ``on_path`` marks the steps and the path's target (drawn undimmed).
     """
 
     id: str
@@ -117,10 +118,11 @@ class VizNode:
     x: float
     y: float
     step: int | None = None
+    on_path: bool = False
 
     def as_dict(self) -> dict:
         return {"id": self.id, "label": self.label, "kind": self.kind, "title": self.title,
-                "x": self.x, "y": self.y, "step": self.step}
+                "x": self.x, "y": self.y, "step": self.step, "onPath": self.on_path}
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,7 @@ class GraphView:
     legend: list[dict] = field(default_factory=list)
     path: list[str] = field(default_factory=list)
     physics: bool = False
+    target: str | None = None
 
     @property
     def data_edges(self) -> list[VizEdge]:
@@ -165,7 +168,7 @@ class GraphView:
     def as_dict(self) -> dict:
         return {"title": self.title, "nodes": [n.as_dict() for n in self.nodes],
                 "edges": [e.as_dict() for e in self.edges], "legend": list(self.legend),
-                "path": list(self.path), "physics": self.physics}
+                "path": list(self.path), "target": self.target, "physics": self.physics}
 
 
 def _text(values) -> str | None:
@@ -190,7 +193,8 @@ def _check_types(types) -> tuple[str, ...]:
 
 def graph_view(kg, *, types: Iterable[str] | str = DEFAULT_TYPES, focus=None, depth: int = 1,
                max_nodes: int = DEFAULT_MAX_NODES, path: Sequence | None = None,
-               path_edges: Iterable[tuple] | None = None, title: str | None = None,
+               path_edges: Iterable[tuple] | None = None, path_target=None,
+               title: str | None = None,
                seed: int = 42) -> GraphView:
     """The nodes, edges and positions to draw for one view of ``kg``.
 
@@ -218,8 +222,12 @@ def graph_view(kg, *, types: Iterable[str] | str = DEFAULT_TYPES, focus=None, de
     path_edges : iterable of (IRI, IRI), optional
         Pairs to emphasise. A pair matches the data edges between its two
         nodes (either direction); a pair no data edge links is drawn as a
-        dashed path-only edge. Default: consecutive steps of ``path``, plus
-        every data edge between two steps.
+        dashed path-only edge. Default: consecutive steps of ``path`` (and
+        the last step and ``path_target``), plus every data edge between two
+        of them.
+    path_target : str or IRI, optional
+        What the path leads to (a posting, a role): drawn, emphasised and
+        not dimmed, but not numbered.
     title : str, optional
         The page's heading (default: names the focus or the kinds drawn).
     seed : int
@@ -255,11 +263,13 @@ def graph_view(kg, *, types: Iterable[str] | str = DEFAULT_TYPES, focus=None, de
 
     focus_iri = entity(focus, "focus") if focus is not None else None
     steps = [entity(step, "path step") for step in path or ()]
+    target = entity(path_target, "path target") if path_target is not None else None
+    on_path = set(steps) | ({target} if target else set())
     drawn = {iri for iri, kind in facts.kinds.items() if kind in types}
-    drawn.update(steps)
+    drawn.update(on_path)
     if focus_iri is not None:
         drawn.add(focus_iri)
-        drawn = _neighbourhood(facts, drawn, focus_iri, depth) | set(steps)
+        drawn = _neighbourhood(facts, drawn, focus_iri, depth) | on_path
     if len(drawn) > max_nodes:
         raise UsageError(
             f"the view has {len(drawn)} nodes, more than the limit of {max_nodes}: draw one "
@@ -290,15 +300,18 @@ def graph_view(kg, *, types: Iterable[str] | str = DEFAULT_TYPES, focus=None, de
             lines.append(f"effort: {hours} h")
         if iri in step_of:
             lines.append(f"path step {step_of[iri]} of {len(steps)}")
+        elif iri == target:
+            lines.append("the path's target")
         lines.append(f"source: {facts.provenance(facts.stated_in[iri])}")
         x, y = positions[iri]
-        nodes.append(VizNode(iri, labels[iri], kind, "\n".join(lines), x, y, step_of.get(iri)))
+        nodes.append(VizNode(iri, labels[iri], kind, "\n".join(lines), x, y, step_of.get(iri),
+                             iri in on_path))
 
     # The pairs to emphasise: data edges between them are highlighted, and a
     # pair that no data edge links gets a dashed path-only edge.
     if path_edges is None:
-        pairs = list(zip(steps, steps[1:]))
-        on_path = set(steps)
+        route = steps + [target] if target and steps else steps
+        pairs = list(zip(route, route[1:]))
         emphasised = {frozenset((s, o)) for s, _, o in edge_keys if s in on_path and o in on_path}
     else:
         pairs = [(entity(a, "path edge end"), entity(b, "path edge end")) for a, b in path_edges]
@@ -337,7 +350,8 @@ def graph_view(kg, *, types: Iterable[str] | str = DEFAULT_TYPES, focus=None, de
         title = f"careergraph: {labels[focus_iri]} and its neighbourhood (depth {depth})"
     elif title is None:
         title = "careergraph: " + ", ".join(kind_labels[k] for k in types)
-    return GraphView(title, nodes, edges, legend, steps, physics=1 < len(nodes) <= PHYSICS_LIMIT)
+    return GraphView(title, nodes, edges, legend, steps, physics=1 < len(nodes) <= PHYSICS_LIMIT,
+                     target=target)
 
 
 class _Facts:

@@ -250,6 +250,27 @@ def test_path_highlight(kg):
     assert f"path step 1 of {len(steps)}" in by_id[str(steps[0])].title
 
 
+def test_path_target(kg):
+    steps = prerequisite_chain(kg)
+    needs = ("PREFIX cg: <https://w3id.org/careergraph/ns#> SELECT ?r WHERE { ?r cg:needsSkill ?s . "
+             "VALUES ?s { %s } } ORDER BY ?r" % " ".join(f"<{s}>" for s in steps))
+    role = str(next(iter(kg.graph.query(needs)))[0])
+    view = graph_view(kg, types=["skill"], path=steps, path_target=role)
+    by_id = {n.id: n for n in view.nodes}
+    assert by_id[role].kind == "role" and by_id[role].step is None and by_id[role].on_path
+    assert view.target == role and "the path's target" in by_id[role].title
+    assert {n.id for n in view.nodes if n.on_path} == {str(s) for s in steps} | {role}
+    # The last step leads to the target: by a data edge if there is one, else a dashed connector.
+    linked = (URIRef(role), None, steps[-1]) in kg.graph or (steps[-1], None, URIRef(role)) in kg.graph
+    last = [e for e in view.edges if {e.source, e.target} == {role, str(steps[-1])}]
+    assert last and all(e.highlighted for e in last)
+    assert [e.path_only for e in last] == ([False] * len(last) if linked else [True])
+    # Edges from the target to steps are emphasised; edges to nodes off the path are not.
+    for edge in view.data_edges:
+        ends = {edge.source, edge.target}
+        assert edge.highlighted == (ends <= {str(s) for s in steps} | {role})
+
+
 def test_explicit_path_edges(kg):
     view = graph_view(kg, types=["skill"], path=["skill:dart", "skill:kafka"],
                       path_edges=[("skill:dart", "skill:kafka")])

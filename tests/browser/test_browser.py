@@ -153,7 +153,11 @@ def prerequisite_chain(kg):
 def test_highlighted_path(open_page, tmp_path, artifacts):
     kg = load()
     steps = prerequisite_chain(kg)
-    view = graph_view(kg, focus=steps[-1], depth=2, path=steps)
+    needs = ("PREFIX cg: <https://w3id.org/careergraph/ns#> SELECT ?r WHERE { ?r cg:needsSkill ?s . "
+             "VALUES ?s { %s } } ORDER BY ?r" % " ".join(f"<{s}>" for s in steps))
+    role = next(iter(kg.graph.query(needs)))[0]
+    view = graph_view(kg, focus=steps[-1], depth=2, path=steps, path_target=role,
+                      title=f"careergraph: a learning path to {kg.label(steps[-1])} for {kg.label(role)}")
     out = write_html(view, tmp_path / "path.html")
     page = open_page()
     ready = page.open(out)
@@ -162,8 +166,11 @@ def test_highlighted_path(open_page, tmp_path, artifacts):
     drawn = p.evaluate("Object.fromEntries(careergraph.nodes.get().map(n => [n.id, n.label]))")
     for number, step in enumerate(steps, start=1):
         assert drawn[str(step)] == f"{number}. {kg.label(step)}"
-    off_path = [n.id for n in view.nodes if URIRef(n.id) not in steps]
+    assert drawn[str(role)] == kg.label(role)  # the target is emphasised, not numbered
+    off_path = [n.id for n in view.nodes if URIRef(n.id) not in steps and URIRef(n.id) != role]
     assert off_path and all(drawn[i] == kg.label(URIRef(i)) for i in off_path)
+    borders = p.evaluate("Object.fromEntries(careergraph.nodes.get().map(n => [n.id, n.borderWidth || 1]))")
+    assert {i for i, w in borders.items() if w > 1} == {str(s) for s in steps} | {str(role)}
     widths = p.evaluate("Object.fromEntries(careergraph.edges.get().map(e => [e.id, e.width || 1]))")
     emphasised = {e.id for e in view.edges if e.highlighted}
     assert emphasised and {i for i, w in widths.items() if w > 1} == emphasised
