@@ -42,6 +42,7 @@ def cli(ctx, data, store):
 
     Example:
 
+        \b
         careergraph info
         careergraph --data me.ttl validate
         careergraph --store ~/careers path --to "Senior Flutter Developer at Effective"
@@ -59,6 +60,7 @@ def info(state, fmt):
 
     Example:
 
+        \b
         careergraph info --format json
     """
     result = state.kg.info()
@@ -86,6 +88,7 @@ def validate_cmd(state, files, fmt, no_bundled):
 
     Example:
 
+        \b
         careergraph validate my-postings.ttl
     """
     from careergraph.graph import load, validate

@@ -21,6 +21,7 @@ def init_cmd(directory, no_bundled):
 
     Example:
 
+        \b
         careergraph init ~/careers
         careergraph --store ~/careers info
     """
@@ -46,6 +47,7 @@ def add_cmd(state, files, replace):
 
     Example:
 
+        \b
         careergraph --store ~/careers add me.ttl postings.ttl
     """
     ws = state.workspace
@@ -63,6 +65,7 @@ def remove_cmd(state, source):
 
     Example:
 
+        \b
         careergraph --store ~/careers remove me.ttl
     """
     from rdflib import URIRef
@@ -104,6 +107,7 @@ def learned_cmd(state, skill, person):
 
     Example:
 
+        \b
         careergraph --store ~/careers learned "Dart event loop"
     """
     kg = state.kg
@@ -125,6 +129,7 @@ def forget_cmd(state, skill, person):
 
     Example:
 
+        \b
         careergraph --store ~/careers forget "Dart event loop"
     """
     kg = state.kg

@@ -55,6 +55,9 @@ class Solution:
     unpriced: frozenset = frozenset()
 
 
+_PENDING = object()  # marks an estimate being computed
+
+
 @dataclass(frozen=True)
 class _State:
     plan: frozenset
@@ -107,17 +110,37 @@ class _Search:
     def estimate(self, skill) -> float:
         """A rough full price of learning ``skill``: its weight plus, per unmet need, the
         cheapest estimate among the need's options. Shared prerequisites are counted
-        more than once, so this only orders the branches (greedy first), it never prunes."""
+        more than once, so this only orders the branches (greedy first), it never prunes.
+
+        Iterative (post-order over the needs), so deep prerequisite chains in
+        ESCO-sized taxonomies do not hit Python's recursion limit."""
         memo = self._estimates
-        if skill in memo:
+        if skill in memo and memo[skill] is not _PENDING:
             return memo[skill]
-        memo[skill] = self.model.weight(skill)  # guard against cyclic structures
-        total = self.model.weight(skill)
-        for q in sorted(self.model.needs(skill), key=str):
-            if q not in self.known:
-                total += min(self.estimate(o) for o in self.options(q))
-        memo[skill] = total
-        return total
+        model, known = self.model, self.known
+
+        def value(o):  # a skill still being computed is part of a cycle: count its own weight
+            v = memo.get(o, _PENDING)
+            return model.weight(o) if v is _PENDING else v
+
+        stack = [skill]
+        while stack:
+            node = stack[-1]
+            if node not in memo:
+                memo[node] = _PENDING
+                pending = [o for q in sorted(model.needs(node), key=str) if q not in known
+                           for o in self.options(q) if o not in memo]
+                if pending:
+                    stack.extend(reversed(pending))
+                    continue
+            if memo[node] is _PENDING:
+                total = model.weight(node)
+                for q in sorted(model.needs(node), key=str):
+                    if q not in known:
+                        total += min(value(o) for o in self.options(q))
+                memo[node] = total
+            stack.pop()
+        return memo[skill]
 
     def bound(self, state: _State) -> float:
         """A lower bound on the hours still to add: every open choice costs at least its cheapest option."""

@@ -29,8 +29,18 @@ def normalize(text: str) -> str:
 
 
 def loose(text: str) -> str:
-    """A looser key that also ignores punctuation and spacing ("BLoC / Cubit" == "bloc-cubit")."""
-    return re.sub(r"[\W_]+", "", normalize(text))
+    """A looser key that also ignores punctuation and spacing ("BLoC / Cubit" == "bloc-cubit").
+
+    ``+`` and ``#`` are kept: they tell C, C++ and C# apart.
+
+    Examples
+    --------
+    >>> loose("BLoC / Cubit") == loose("bloc-cubit")
+    True
+    >>> loose("C#") == loose("C++")
+    False
+    """
+    return re.sub(r"[^\w+#]+|_", "", normalize(text))
 
 
 def curie(iri) -> str:

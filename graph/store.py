@@ -143,6 +143,31 @@ class KnowledgeGraph:
         names = {_graph_name(ctx) for *_, ctx in self.dataset.quads((s, p, o, None))}
         return sorted((by_iri[n] for n in names if n in by_iri), key=lambda src: str(src.iri))
 
+    # -- questions ----------------------------------------------------------------
+    def query(self, name: str, /, **params):
+        """Run the named query ``name`` (``queries/NAME.rq``) with typed parameters.
+
+        See :func:`careergraph.graph.sparql.run_named`.
+
+        Examples
+        --------
+        >>> kg = load()
+        >>> sorted(kg.label(r.role) for r in kg.query("roles-of-component", component="Auth & Session Service"))
+        ['Backend engineer', 'DevOps engineer', 'QA engineer', 'Security engineer']
+        """
+        from . import sparql
+
+        return sparql.run_named(self, name, **params)
+
+    def sparql(self, text: str, **options):
+        """Run a SPARQL query safely: read-only, no SERVICE/LOAD/FROM, 30 s timeout by default.
+
+        See :func:`careergraph.graph.sparql.run_sparql`.
+        """
+        from . import sparql
+
+        return sparql.run_sparql(self, text, **options)
+
     # -- summary ------------------------------------------------------------------
     def info(self) -> Info:
         """Counts of each kind of entity, triples, and the sources loaded."""
