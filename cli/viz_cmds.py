@@ -42,10 +42,13 @@ def _split_types(ctx, param, values):
                    + "  [default: component,role,skill,posting,person].")
 @click.option("--max-nodes", type=click.IntRange(min=1), default=2000, show_default=True, metavar="N",
               help="Refuse to draw more nodes than this.")
+@click.option("--to", "to", metavar="TARGET",
+              help="Highlight the learning path to this posting or role (numbered steps, the rest dimmed).")
+@click.option("--person", metavar="P", help="Whose learning path (with --to; default: the only person).")
 @click.option("--open", "open_", is_flag=True, help="Open the page in the default browser.")
 @pass_state
 @handle_errors
-def viz(state, out, focus, depth, types, max_nodes, open_):
+def viz(state, out, focus, depth, types, max_nodes, to, person, open_):
     """Write the knowledge graph as an interactive HTML page and print its path.
 
     Colour and shape show each node's kind (see the legend); hover or click
@@ -58,6 +61,7 @@ def viz(state, out, focus, depth, types, max_nodes, open_):
         careergraph viz --open
         careergraph viz --focus skill:dart --depth 2 --out dart.html
         careergraph viz --types role,skill --max-nodes 500
+        careergraph viz --to "Senior Flutter Developer at Effective" --out path.html
     """
     from pathlib import Path
 
@@ -66,8 +70,20 @@ def viz(state, out, focus, depth, types, max_nodes, open_):
 
     if depth is not None and focus is None:
         raise UsageError("--depth needs --focus ENTITY")
+    if person is not None and to is None:
+        raise UsageError("--person goes with --to TARGET")
+    highlight = {}
+    if to is not None:
+        from careergraph.graph.convert import resolve_person, resolve_target
+        from careergraph.graph.paths import learning_path
+
+        kg = state.kg
+        plan = learning_path(kg, resolve_person(kg, person), resolve_target(kg, to))
+        highlight = dict(path=[step.skill.iri for step in plan.steps], path_target=plan.target.iri,
+                         title=f"careergraph: learning path to {plan.target.label} "
+                               f"({len(plan.steps)} steps, {plan.total_hours:g} h)")
     view = graph_view(state.kg, types=types or DEFAULT_TYPES, focus=focus,
-                      depth=1 if depth is None else depth, max_nodes=max_nodes)
+                      depth=1 if depth is None else depth, max_nodes=max_nodes, **highlight)
     path = write_html(view, Path(out))
     click.echo(str(path))
     if open_:

@@ -420,3 +420,31 @@ def test_cli_viz_cannot_write(tmp_path):
     result = CliRunner().invoke(cli, ["viz", "--out", str(tmp_path / "no" / "x.html")])
     assert result.exit_code == 1
     assert result.output.count("\n") == 1 and "cannot write" in result.output
+
+
+def test_cli_viz_to_highlights_the_learning_path(tmp_path):
+    from careergraph.graph.paths import learning_path
+
+    out = tmp_path / "path.html"
+    target = "Senior Flutter Developer at Effective"
+    result = CliRunner().invoke(cli, ["viz", "--to", target, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(data_block(out.read_text(encoding="utf-8")))
+    kg = load()
+    plan = learning_path(kg, kg.entities("person")[0], kg.resolve(target))
+    numbered = sorted((n for n in data["nodes"] if n["step"]), key=lambda n: n["step"])
+    assert [n["id"] for n in numbered] == [str(s.skill.iri) for s in plan.steps]
+    assert [n["step"] for n in numbered] == list(range(1, len(plan.steps) + 1))
+    on_path = {n["id"] for n in data["nodes"] if n["onPath"]}
+    assert on_path == {str(s.skill.iri) for s in plan.steps} | {str(plan.target.iri)}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["viz", "--person", "Seed author"], "--person goes with --to"),
+    (["viz", "--to", "no such posting"], "unknown posting or role"),
+])
+def test_cli_viz_to_usage_errors(tmp_path, args, message):
+    result = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "x.html")])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert not (tmp_path / "x.html").exists()

@@ -1,6 +1,5 @@
 """The graph page in a real headless Chromium: offline, complete, and data only ever as text."""
 
-import networkx as nx
 import pytest
 from click.testing import CliRunner
 from rdflib import URIRef
@@ -134,30 +133,16 @@ def test_payloads_show_as_text(open_page, tmp_path, payloads, bypass_csp):
     assert_clean(page)
 
 
-def prerequisite_chain(kg):
-    """A hand-made learning path from the data: a skill's prerequisite closure in learning order."""
-    prefix = "PREFIX cg: <https://w3id.org/careergraph/ns#> "
-    target = next(iter(kg.graph.query(
-        prefix + "SELECT ?s (COUNT(DISTINCT ?x) AS ?n) WHERE { ?s cg:prerequisite+ ?x } "
-        "GROUP BY ?s ORDER BY DESC(?n) ?s LIMIT 1")))[0]
-    closure = {r[0] for r in kg.graph.query(prefix + "SELECT ?x WHERE { ?t cg:prerequisite+ ?x }",
-                                            initBindings={"t": target})} | {target}
-    g = nx.DiGraph()
-    g.add_nodes_from(closure)
-    for s, o in kg.graph.query(prefix + "SELECT ?s ?o WHERE { ?s cg:prerequisite ?o }"):
-        if s in closure and o in closure:
-            g.add_edge(o, s)
-    return list(nx.lexicographical_topological_sort(g, key=str))
-
-
 def test_highlighted_path(open_page, tmp_path, artifacts):
+    from careergraph.graph.paths import learning_path
+
     kg = load()
-    steps = prerequisite_chain(kg)
-    needs = ("PREFIX cg: <https://w3id.org/careergraph/ns#> SELECT ?r WHERE { ?r cg:needsSkill ?s . "
-             "VALUES ?s { %s } } ORDER BY ?r" % " ".join(f"<{s}>" for s in steps))
-    role = next(iter(kg.graph.query(needs)))[0]
-    view = graph_view(kg, focus=steps[-1], depth=2, path=steps, path_target=role,
-                      title=f"careergraph: a learning path to {kg.label(steps[-1])} for {kg.label(role)}")
+    plan = learning_path(kg, kg.entities("person")[0], kg.resolve("Senior Flutter Developer at Effective"))
+    steps = [URIRef(step.skill.iri) for step in plan.steps]
+    role = URIRef(plan.target.iri)  # the posting: emphasised, not numbered
+    assert len(steps) >= 3
+    view = graph_view(kg, focus=role, depth=1, path=steps, path_target=role,
+                      title=f"careergraph: learning path to {plan.target.label} ({plan.total_hours:g} h)")
     out = write_html(view, tmp_path / "path.html")
     page = open_page()
     ready = page.open(out)
