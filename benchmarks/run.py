@@ -1,0 +1,278 @@
+"""Run careergraph's benchmarks and print a table of medians, min-max and side-by-side ratios.
+
+Usage::
+
+    python benchmarks/run.py                 # scales S and M (a few minutes)
+    python benchmarks/run.py --scales S,M,L  # adds L (100k postings, ~1.9M triples; slow baselines)
+    python benchmarks/run.py --repeat 5 --json benchmarks/results/latest.json
+
+Every figure is measured in this run on this machine; ratios compare cases
+measured side by side in the same run. Data comes from benchmarks/generate.py
+(written to a temporary folder unless --data-dir is given).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+TOP_SKILLS = """
+PREFIX cg: <https://w3id.org/careergraph/ns#>
+SELECT ?skill (COUNT(DISTINCT ?posting) AS ?n) WHERE { ?posting cg:requiresSkill ?skill }
+GROUP BY ?skill ORDER BY DESC(?n) LIMIT 20
+"""
+LOOKUP = """
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?s WHERE { ?s skos:prefLabel ?l FILTER(LCASE(STR(?l)) = "data design 123") }
+"""
+FEWEST_MISSING = """
+PREFIX cg: <https://w3id.org/careergraph/ns#>
+SELECT ?posting (COUNT(?skill) AS ?missing) WHERE {
+  ?posting cg:requiresSkill ?skill .
+  FILTER NOT EXISTS { <https://w3id.org/careergraph/person/bench> cg:hasSkill ?skill }
+} GROUP BY ?posting ORDER BY ?missing LIMIT 10
+"""
+
+
+class Bench:
+    def __init__(self, repeat: int, budget: float, case_limit: float = 60.0):
+        self.repeat = repeat
+        self.budget = budget
+        self.case_limit = case_limit
+        self.rows: list[dict] = []
+
+    def time(self, scale: str, case: str, fn, *, repeat: int | None = None) -> float | None:
+        """Run ``fn`` up to ``repeat`` times (fewer once the time budget is spent); record the median."""
+        times = []
+        for _ in range(repeat or self.repeat):
+            start = time.perf_counter()
+            try:
+                fn()
+            except Exception as err:  # a benchmark that cannot run is reported, not hidden
+                self.rows.append({"scale": scale, "case": case, "error": f"{type(err).__name__}: {err}"[:120]})
+                return None
+            times.append(time.perf_counter() - start)
+            if sum(times) > self.budget:
+                break
+        row = {"scale": scale, "case": case, "median": statistics.median(times),
+               "min": min(times), "max": max(times), "runs": len(times)}
+        self.rows.append(row)
+        print(f"  {scale:>2} {case:<58} {_fmt(row['median'])}", file=sys.stderr, flush=True)
+        return row["median"]
+
+    def time_limited(self, scale: str, case: str, fn, *, limit: float) -> None:
+        """Like :meth:`time`, in a forked child killed after ``limit`` seconds."""
+        import multiprocessing as mp
+
+        ctx = mp.get_context("fork")
+        queue = ctx.Queue()
+
+        def child():
+            times = []
+            for _ in range(self.repeat):
+                start = time.perf_counter()
+                fn()
+                times.append(time.perf_counter() - start)
+                queue.put(list(times))
+                if sum(times) > self.budget:
+                    break
+
+        proc = ctx.Process(target=child)
+        proc.start()
+        proc.join(limit)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+        times = None
+        while not queue.empty():
+            times = queue.get()
+        if not times:
+            self.rows.append({"scale": scale, "case": case,
+                              "error": f"no run finished within {limit:.0f} s" if proc.exitcode in (-9, None)
+                              else f"failed (exit code {proc.exitcode})"})
+            print(f"  {scale:>2} {case:<58} > {limit:.0f} s", file=sys.stderr, flush=True)
+            return
+        row = {"scale": scale, "case": case, "median": statistics.median(times),
+               "min": min(times), "max": max(times), "runs": len(times)}
+        self.rows.append(row)
+        print(f"  {scale:>2} {case:<58} {_fmt(row['median'])}", file=sys.stderr, flush=True)
+
+    def ratio(self, scale: str, name: str, slow: float | None, fast: float | None) -> None:
+        if slow and fast:
+            self.rows.append({"scale": scale, "case": name, "ratio": slow / fast})
+
+
+def _fmt(seconds: float) -> str:
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.0f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.1f} ms"
+    return f"{seconds:.2f} s"
+
+
+def _process(args: list[str]) -> None:
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def bench_processes(b: Bench) -> None:
+    exe = shutil.which("careergraph") or str(Path(sys.executable).with_name("careergraph"))
+    b.time("S", "process: careergraph --help", lambda: _process([exe, "--help"]))
+    b.time("S", "process: careergraph info", lambda: _process([exe, "info"]))
+    b.time("S", "process: careergraph query run skills-in-several-postings",
+           lambda: _process([exe, "query", "run", "skills-in-several-postings"]))
+    b.time("S", "process: careergraph path --to (Effective)",
+           lambda: _process([exe, "path", "--to", "posting:effective-senior-flutter-developer"]))
+
+
+def bench_scale(b: Bench, scale: str, data_dir: Path) -> None:
+    import pyoxigraph as ox
+    from rdflib import Graph
+
+    from careergraph.graph import load
+
+    nt = data_dir / f"{scale}.nt"
+    work = Path(tempfile.mkdtemp(prefix=f"cg-bench-{scale}-"))
+    try:
+        # -- load ---------------------------------------------------------------
+        holder = {}
+
+        def rdflib_parse():
+            holder["rdflib"] = Graph().parse(nt, format="nt")
+
+        def ox_bulk():
+            folder = work / f"ox-{time.monotonic_ns()}"
+            store = ox.Store(str(folder))
+            store.bulk_load(path=str(nt), format=ox.RdfFormat.N_TRIPLES)
+            store.flush()
+            holder["ox_path"] = folder
+            holder["ox"] = store
+
+        def workspace_add():
+            from careergraph.graph.workspace import init_workspace
+
+            folder = work / f"ws-{time.monotonic_ns()}"
+            ws = init_workspace(folder, bundled=False)
+            ws.add(nt)
+            ws.close()
+            holder["ws_path"] = folder
+
+        slow_repeat = 1 if scale == "L" else None
+        t_rdflib = b.time(scale, "load: rdflib Graph.parse (N-Triples)", rdflib_parse, repeat=slow_repeat)
+        t_bulk = b.time(scale, "load: pyoxigraph Store.bulk_load (baseline)", ox_bulk, repeat=slow_repeat)
+        t_ws = b.time(scale, "load: careergraph workspace add (one transaction)", workspace_add,
+                      repeat=slow_repeat)
+        b.ratio(scale, "ratio: workspace add / pyoxigraph bulk_load", t_ws, t_bulk)
+        b.ratio(scale, "ratio: rdflib parse / pyoxigraph bulk_load", t_rdflib, t_bulk)
+
+        # -- reopen -------------------------------------------------------------
+        if "ox" in holder:
+            del holder["ox"]
+            path = holder["ox_path"]
+            b.time(scale, "reopen: pyoxigraph Store(path)", lambda: ox.Store.read_only(str(path)))
+        if "ws_path" in holder:
+            from careergraph.graph.workspace import open_workspace
+
+            def reopen():
+                with open_workspace(holder["ws_path"]) as ws:
+                    ws.knowledge_graph()
+
+            b.time(scale, "reopen: careergraph workspace + knowledge graph", reopen)
+
+        # -- queries: rdflib SPARQL vs Oxigraph SPARQL ------------------------------
+        store = ox.Store.read_only(str(holder["ox_path"])) if "ox_path" in holder else None
+        g = holder.get("rdflib")
+        for name, text in (("point lookup by label", LOOKUP), ("top 20 skills by demand", TOP_SKILLS),
+                           ("10 postings with fewest missing skills", FEWEST_MISSING)):
+            if scale == "M" and name != "point lookup by label":
+                continue  # M has no postings
+            t_r = b.time(scale, f"sparql rdflib: {name}", lambda: list(g.query(text)),
+                         repeat=1 if scale == "L" else None) if g is not None else None
+            t_o = b.time(scale, f"sparql oxigraph: {name}", lambda: list(store.query(text))) if store else None
+            b.ratio(scale, f"ratio: rdflib / oxigraph, {name}", t_r, t_o)
+
+        # -- careergraph's algorithms on the in-memory graph -----------------------
+        # Each case runs in a forked child with a time limit, so a case that is still
+        # far from its target (see issue 7) is reported as a timeout, not a hang.
+        if scale != "L":
+            kg = load(nt, bundled=(scale == "S"))
+            from careergraph.graph.convert import skill_model
+            from careergraph.graph.paths import learning_path
+            from careergraph.graph.ranking import demand, next_skills, rank
+
+            b.time(scale, "careergraph: build the skill model (once per graph)", lambda: skill_model(kg),
+                   repeat=1)
+            person = kg.entities("person")[0]
+            targets = kg.entities("posting") or kg.entities("role")
+            cases = [("careergraph: one learning path", lambda: learning_path(kg, person, targets[0])),
+                     ("careergraph: rank all roles for a person", lambda: rank(kg, "roles", person=person))]
+            if kg.entities("posting"):
+                cases += [("careergraph: rank all postings", lambda: rank(kg, "postings", person=person)),
+                          ("careergraph: next skill", lambda: next_skills(kg, person=person)),
+                          ("careergraph: demand", lambda: demand(kg))]
+            for name, fn in cases:
+                b.time_limited(scale, name, fn, limit=b.case_limit)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def render(rows: list[dict]) -> str:
+    lines = [f"{'scale':<5}  {'case':<60}  {'median':>10}  {'min - max':>21}  runs",
+             "-" * 108]
+    for row in rows:
+        if "ratio" in row:
+            lines.append(f"{row['scale']:<5}  {row['case']:<60}  {row['ratio']:>9.1f}x")
+        elif "error" in row:
+            lines.append(f"{row['scale']:<5}  {row['case']:<60}  {'n/a':>10}  {row['error']}")
+        else:
+            span = f"{_fmt(row['min'])} - {_fmt(row['max'])}"
+            lines.append(f"{row['scale']:<5}  {row['case']:<60}  {_fmt(row['median']):>10}  {span:>21}  {row['runs']}")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scales", default="S,M", help="comma-separated scales from S, M, L (default S,M)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per case (default 5)")
+    parser.add_argument("--budget", type=float, default=20.0, help="seconds per case before repeats stop")
+    parser.add_argument("--case-limit", type=float, default=60.0,
+                        help="seconds before an algorithm case is stopped and reported as a timeout")
+    parser.add_argument("--data-dir", type=Path, help="reuse generated data here (generated if missing)")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    args = parser.parse_args(argv)
+
+    import generate
+
+    scales = [s.strip().upper() for s in args.scales.split(",") if s.strip()]
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="cg-bench-data-"))
+    b = Bench(args.repeat, args.budget, args.case_limit)
+    print(f"careergraph benchmarks: scales {','.join(scales)}, {args.repeat} runs, "
+          f"{os.cpu_count()} cores", file=sys.stderr)
+    bench_processes(b)
+    for scale in scales:
+        if not (data_dir / f"{scale}.nt").exists():
+            info = generate.generate(scale, args.seed, data_dir)
+            print(f"generated {scale}: {info['triples']} triples", file=sys.stderr)
+        bench_scale(b, scale, data_dir)
+    print(render(b.rows))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(b.rows, indent=2), encoding="utf-8")
+    if not args.data_dir:
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
