@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import weakref
 from dataclasses import dataclass, field
 
@@ -16,6 +18,8 @@ from .errors import CycleError, UsageError
 
 __all__ = [
     "UNPRICED_WEIGHT",
+    "Situation",
+    "situation",
     "SkillModel",
     "skill_model",
     "prerequisite_graph",
@@ -368,6 +372,28 @@ def resolve_person(kg, person=None) -> URIRef:
 def resolve_target(kg, target) -> URIRef:
     """The posting or role ``target`` names (IRI, CURIE or label)."""
     return kg.resolve(str(target), kind=("posting", "role"))
+
+
+class Situation(NamedTuple):
+    """Where a plan or a gap starts: who, towards what, and what they already know."""
+
+    person: URIRef
+    target: URIRef
+    model: "SkillModel"
+    known: dict
+    direct: frozenset
+    essential: list
+    preferred: list
+
+
+def situation(kg, person, target) -> Situation:
+    """Resolve ``person`` (None: the only person) and ``target``, and gather what they know and need."""
+    person_iri = resolve_person(kg, person)
+    target_iri = resolve_target(kg, target)
+    known = held_skills(kg, person_iri)
+    direct = frozenset(s for s, (_, via) in known.items() if via == "direct")
+    essential, preferred = requirements(kg, target_iri)
+    return Situation(person_iri, target_iri, skill_model(kg), known, direct, essential, preferred)
 
 
 def _is_entity(node) -> bool:

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from .convert import (UNPRICED_WEIGHT, held_skills, requirements, resolve_person, resolve_target,
-                      skill_model)
+from .convert import UNPRICED_WEIGHT, situation
 from .errors import CycleError, NoPathError, UsageError
 from .plans import Alternative, LearningPath, MetRequirement, OptionalSkill, Ref, Step
 
@@ -396,12 +395,7 @@ def learning_path(kg, person, target, *, optional: bool = False, hours_per_week:
     """
     if not hours_per_week or hours_per_week <= 0:
         raise UsageError(f"hours per week must be positive, not {hours_per_week}")
-    person_iri = resolve_person(kg, person)
-    target_iri = resolve_target(kg, target)
-    model = skill_model(kg)
-    known = held_skills(kg, person_iri)
-    direct = {s for s, (_, via) in known.items() if via == "direct"}
-    essential, preferred = requirements(kg, target_iri)
+    person_iri, target_iri, model, known, direct, essential, preferred = situation(kg, person, target)
     needs = list(essential) + (list(preferred) if optional else [])
 
     base = solve(model, known, essential, exact_limit=exact_limit)

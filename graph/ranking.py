@@ -9,8 +9,7 @@ from rdflib import URIRef
 
 from careergraph.ontology import CG
 
-from .convert import (held_skills, knowledge_graph, requirements, resolve_person, resolve_target,
-                      skill_model)
+from .convert import held_skills, knowledge_graph, requirements, resolve_person, situation, skill_model
 from .errors import NoPathError, UsageError
 from .paths import EXACT_LIMIT, how_met, solve
 from .plans import (Connection, Demand, Gap, GapRow, Hop, NextSkill, NextSkills, RankRow, Ranking,
@@ -118,12 +117,7 @@ def gap(kg, person, target) -> Gap:
     >>> [r.held.curie for r in g.rows if r.status == "narrower"]
     ['skill:gitflow']
     """
-    person_iri = resolve_person(kg, person)
-    target_iri = resolve_target(kg, target)
-    model = skill_model(kg)
-    known = held_skills(kg, person_iri)
-    direct = {s for s, (_, via) in known.items() if via == "direct"}
-    essential, preferred = requirements(kg, target_iri)
+    person_iri, target_iri, model, known, direct, essential, preferred = situation(kg, person, target)
     rows = []
     for skills, is_essential in ((essential, True), (preferred, False)):
         for r in sorted(skills, key=kg.curie):

@@ -6,6 +6,7 @@ import json
 import re
 from html import unescape
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -26,19 +27,7 @@ SKILL = "https://w3id.org/careergraph/skill/"
 
 # Strings that would run a script (setting window.pwned) if the page treated
 # data as HTML; the definition is a tooltip containing "href".
-PAYLOAD_TTL = r"""
-@prefix cg: <https://w3id.org/careergraph/ns#> .
-@prefix skill: <https://w3id.org/careergraph/skill/> .
-@prefix posting: <https://w3id.org/careergraph/posting/> .
-@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-skill:xss-img a cg:Skill ; skos:prefLabel "<img src=x onerror=\"window.pwned=1\">" ;
-    skos:definition "see <a href=\"javascript:window.pwned=2\">href</a> <b onmouseover=\"window.pwned=5\">b</b>" ;
-    cg:prerequisite skill:dart .
-skill:xss-script a cg:Skill ; skos:prefLabel "</script><script>window.pwned=3</script>" ;
-    skos:broader skill:xss-img .
-posting:xss a cg:JobPosting ; rdfs:label "<svg onload=window.pwned=4>" ; cg:requiresSkill skill:xss-script .
-"""
+PAYLOAD_TTL = (Path(__file__).parent / "data" / "valid" / "xss-payloads.ttl").read_text(encoding="utf-8")
 IMG_LABEL = '<img src=x onerror="window.pwned=1">'
 SCRIPT_LABEL = "</script><script>window.pwned=3</script>"
 SVG_LABEL = "<svg onload=window.pwned=4>"

@@ -1,5 +1,7 @@
 """The graph page in a real headless Chromium: offline, complete, and data only ever as text."""
 
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 from rdflib import URIRef
@@ -14,20 +16,7 @@ pytestmark = pytest.mark.browser
 SKILL = "https://w3id.org/careergraph/skill/"
 # Data that runs a script (setting window.pwned) wherever the page treats it as HTML. The
 # second label of cg:JobPosting sorts first, so the legend and the tooltips' "type:" show it.
-PAYLOAD_TTL = r"""
-@prefix cg: <https://w3id.org/careergraph/ns#> .
-@prefix skill: <https://w3id.org/careergraph/skill/> .
-@prefix posting: <https://w3id.org/careergraph/posting/> .
-@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-skill:xss-img a cg:Skill ; skos:prefLabel "<img src=x onerror=\"window.pwned=1\">" ;
-    skos:definition "see <a href=\"javascript:window.pwned=2\">href</a> <img src=y onerror=\"window.pwned=5\">" ;
-    cg:prerequisite skill:dart .
-skill:xss-script a cg:Skill ; skos:prefLabel "</script><script>window.pwned=3</script>" ;
-    skos:broader skill:xss-img .
-posting:xss a cg:JobPosting ; rdfs:label "<svg onload=window.pwned=4>" ; cg:requiresSkill skill:xss-script .
-cg:JobPosting rdfs:label "<b onmouseover=\"window.pwned=6\">job posting</b>"@en .
-"""
+PAYLOAD_TTL = (Path(__file__).parent.parent / "data" / "valid" / "xss-payloads.ttl").read_text(encoding="utf-8")
 IMG_LABEL = '<img src=x onerror="window.pwned=1">'
 HREF_TEXT = 'see <a href="javascript:window.pwned=2">href</a> <img src=y onerror="window.pwned=5">'
 CLASS_LABEL = '<b onmouseover="window.pwned=6">job posting</b>'
