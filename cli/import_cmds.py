@@ -14,7 +14,50 @@ from .output import echo_json, table
 
 __all__ = ["import_group", "link_group", "export_cmd"]
 
-_OUTPUT_HELP = "Write the RDF here (atomically); the extension picks the format (.ttl, .nt, .jsonld...)."
+_OUTPUT_HELP = ("Write the RDF here (atomically); the extension picks the format (.ttl, .nt, .jsonld...). "
+                "Without it, --store DIR adds the result to the workspace in one transaction.")
+
+
+def _deliver(state, write, output, source, replace=False):
+    """Write the import's RDF to ``output``, or add it to the workspace given by --store.
+
+    ``write(path)`` writes the RDF (atomically) to a path; into a workspace it
+    goes through a temporary N-Triples file and one transaction, so a failed
+    or killed import leaves the workspace as it was. Returns where it went.
+    """
+    from careergraph.graph.errors import UsageError
+
+    if output:
+        write(output)
+        return output
+    if state.store is None:
+        raise UsageError("give -o OUT to write a file, or --store DIR to add the result to a workspace")
+    import os
+    import tempfile
+
+    ws = state.workspace
+    handle, tmp = tempfile.mkstemp(prefix=".import-", suffix=".nt", dir=ws.folder)
+    os.close(handle)
+    try:
+        write(tmp)
+        name = Path(source).name if source else "standard input"
+        key = str(Path(source).resolve()) if source else f"(standard input) {name}"
+        info = ws.add(tmp, replace=replace, label=name, key=key, origin=source)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return f"the workspace as {state.kg.curie(info.iri)}"
+
+
+_store_options = [
+    click.option("--replace", is_flag=True,
+                 help="With --store: replace what an earlier import of the same file added."),
+]
+
+
+def store_options(fn):
+    for option in reversed(_store_options):
+        fn = option(fn)
+    return fn
 
 
 def _warn(warnings) -> None:
@@ -26,7 +69,7 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def _summary(result, output, what: str, store=None) -> None:
+def _summary(result, output, what: str, store=None, *, in_workspace=False) -> None:
     _warn(result.warnings)
     kg_curie = result.graph.namespace_manager
     parts = [_plural(len(result.entities), what)]
@@ -36,6 +79,8 @@ def _summary(result, output, what: str, store=None) -> None:
     if result.created_orgs:
         parts.append(_plural(len(result.created_orgs), "new organisation"))
     click.echo(f"wrote {', '.join(parts)} ({len(result.graph)} triples) to {output}")
+    if in_workspace:
+        return
     if store:
         click.echo(f"add it to the workspace with: careergraph --store {store} add {output}", err=True)
     else:
@@ -60,13 +105,13 @@ def import_group():
 
 @import_group.command("profile")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), metavar="OUT",
-              help=_OUTPUT_HELP)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="OUT", help=_OUTPUT_HELP)
 @click.option("--create-missing", is_flag=True,
               help="Create skills the graph does not know instead of rejecting them.")
+@store_options
 @pass_state
 @handle_errors
-def import_profile_cmd(state, file, output, create_missing):
+def import_profile_cmd(state, file, output, create_missing, replace):
     """Import a profile (name, skills with optional levels, target role) from YAML or JSON.
 
     Skill names match labels and altLabels ignoring case, spacing and
@@ -82,19 +127,20 @@ def import_profile_cmd(state, file, output, create_missing):
     from careergraph.graph.importing import write_graph
 
     result = import_profile(state.kg, file, create_missing=create_missing)
-    write_graph(result.graph, output, header=f"careergraph import profile {Path(file).name}")
-    _summary(result, output, "person", getattr(state, "store", None))
+    where = _deliver(state, lambda out: write_graph(result.graph, out, header=f"careergraph import profile "
+                                                    f"{Path(file).name}"), output, file, replace)
+    _summary(result, where, "person", state.store, in_workspace=output is None)
 
 
 @import_group.command("postings")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), metavar="OUT",
-              help=_OUTPUT_HELP)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="OUT", help=_OUTPUT_HELP)
 @click.option("--create-missing", is_flag=True,
               help="Create skills the graph does not know instead of rejecting them.")
+@store_options
 @pass_state
 @handle_errors
-def import_postings_cmd(state, file, output, create_missing):
+def import_postings_cmd(state, file, output, create_missing, replace):
     """Import job postings from CSV (title, company, seniority, url, skills split by ';'), YAML or JSON.
 
     Example:
@@ -106,8 +152,9 @@ def import_postings_cmd(state, file, output, create_missing):
     from careergraph.graph.importing import write_graph
 
     result = import_postings(state.kg, file, create_missing=create_missing)
-    write_graph(result.graph, output, header=f"careergraph import postings {Path(file).name}")
-    _summary(result, output, "posting", getattr(state, "store", None))
+    where = _deliver(state, lambda out: write_graph(result.graph, out, header=f"careergraph import postings "
+                                                    f"{Path(file).name}"), output, file, replace)
+    _summary(result, where, "posting", state.store, in_workspace=output is None)
 
 
 def _context(text: str, start: int, end: int, width: int = 30) -> str:
@@ -127,9 +174,10 @@ def _context(text: str, start: int, end: int, width: int = 30) -> str:
 @click.option("--id", "id_", metavar="ID", help="The posting's identifier (default: from company and title).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="OUT", help=_OUTPUT_HELP)
 @click.option("--dry-run", is_flag=True, help="Show the skills found and write nothing.")
+@store_options
 @pass_state
 @handle_errors
-def import_posting_cmd(state, text_file, title, company, seniority, url, id_, output, dry_run):
+def import_posting_cmd(state, text_file, title, company, seniority, url, id_, output, dry_run, replace):
     """Find the known skills in the text of a job ad and make it a posting.
 
     Prints every skill found with the span of text that names it (labels and
@@ -145,8 +193,9 @@ def import_posting_cmd(state, text_file, title, company, seniority, url, id_, ou
     from careergraph.graph.import_text import import_posting_text
     from careergraph.graph.importing import read_text, write_graph
 
-    if not output and not dry_run:
-        raise UsageError("give -o OUT to write the posting, or --dry-run to only show the skills found")
+    if not output and not dry_run and state.store is None:
+        raise UsageError("give -o OUT to write the posting (or --store DIR to add it to a workspace), "
+                         "or --dry-run to only show the skills found")
     if text_file == "-":
         text, path = sys.stdin.read(), None
     else:
@@ -164,9 +213,9 @@ def import_posting_cmd(state, text_file, title, company, seniority, url, id_, ou
         click.echo(f"found {_plural(len(skills), 'skill')} in {_plural(len(result.mentions), 'place')}; "
                    "nothing written (--dry-run)", err=True)
         return
-    write_graph(result.graph, output, header="careergraph import posting --text "
-                + (path.name if path else "(standard input)"))
-    _summary(result, output, "posting", getattr(state, "store", None))
+    header = "careergraph import posting --text " + (path.name if path else "(standard input)")
+    where = _deliver(state, lambda out: write_graph(result.graph, out, header=header), output, path, replace)
+    _summary(result, where, "posting", state.store, in_workspace=output is None)
 
 
 def _occupations(ctx, param, values):
@@ -176,16 +225,19 @@ def _occupations(ctx, param, values):
 
 @import_group.command("esco")
 @click.argument("folder", type=click.Path(file_okay=False))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), metavar="OUT",
-              help="Write the RDF here (atomically). .nt is streamed and suits the whole of ESCO.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="OUT",
+              help="Write the RDF here (atomically). .nt is streamed and suits the whole of ESCO. "
+                   "Without it, --store DIR adds the result to the workspace in one transaction.")
 @click.option("--occupations", multiple=True, callback=_occupations, metavar="CODES|IRIS",
               help="Keep only these occupations: ISCO group codes (2512, or a prefix such as 25) "
                    "or occupation IRIs, comma-separated or repeated; their skills come along.")
 @click.option("--language", default="en", show_default=True,
               help="The language of the download (the files' suffix, such as skills_en.csv).")
 @format_option("table", "json")
+@store_options
+@pass_state
 @handle_errors
-def import_esco_cmd(folder, output, occupations, language, fmt):
+def import_esco_cmd(state, folder, output, occupations, language, fmt, replace):
     """Import ESCO's CSV download: occupations as roles, skills, and the relations between them.
 
     Reads skills_en.csv, occupations_en.csv, occupationSkillRelations_en.csv,
@@ -211,17 +263,24 @@ def import_esco_cmd(folder, output, occupations, language, fmt):
             bar.__enter__()
         bar.update(done - bar.pos)
 
-    try:
-        if Path(output).suffix.lower() == ".nt":
-            with NTriplesWriter(output) as writer:
-                result = import_esco(folder, occupations=occupations, language=language,
-                                     progress=progress, graph=writer)
+    outcome = {}
+
+    def write(out):
+        if Path(out).suffix.lower() == ".nt":
+            with NTriplesWriter(out) as writer:
+                outcome["result"] = import_esco(folder, occupations=occupations, language=language,
+                                                progress=progress, graph=writer)
         else:
-            result = import_esco(folder, occupations=occupations, language=language, progress=progress)
-            write_graph(result.graph, output)
+            outcome["result"] = import_esco(folder, occupations=occupations, language=language,
+                                            progress=progress)
+            write_graph(outcome["result"].graph, out)
+
+    try:
+        where = _deliver(state, write, output, folder, replace)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+    result = outcome["result"]
     _warn(result.warnings)
     if result.missing_files:
         _warn([f"not in the folder, so not read: {', '.join(result.missing_files)}"])
@@ -234,7 +293,7 @@ def import_esco_cmd(folder, output, occupations, language, fmt):
     rows += [(f"skipped ({name})", n) for name, n in sorted(result.skipped.items())]
     rows += [(f"filtered out ({name})", n) for name, n in sorted(result.filtered.items())]
     click.echo(table(["what", "count"], rows))
-    click.echo(f"wrote {output}", err=True)
+    click.echo(f"wrote {where}", err=True)
 
 
 @cli.group("link")

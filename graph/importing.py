@@ -62,6 +62,8 @@ class ImportResult:
     created_orgs: list[URIRef] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     mentions: list = field(default_factory=list)
+    #: organisations met in this import, by loose name (resolved or created): one lookup each
+    org_names: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 # -- records that remember their line ------------------------------------------------
@@ -553,20 +555,19 @@ def resolve_level(kg, value, *, path=None, line=None) -> URIRef:
 def resolve_org(kg, graph: Graph, minter: Minter, value, result: ImportResult, *, path=None, line=None):
     """The organisation ``value`` names, or a new one added to ``graph``."""
     name = text_value(value, "company", path=path, line=line)
+    key = loose(name)
+    if key in result.org_names:  # met earlier in this import: no second lookup
+        return result.org_names[key]
     try:
-        return kg.resolve(name, kind="organization")
+        iri = kg.resolve(name, kind="organization")
     except AmbiguousEntityError as err:
         raise InvalidDataError(str(err), path=path, line=line) from err
     except UnknownEntityError:
-        pass
-    key = loose(name)
-    for org in result.created_orgs:
-        if loose(str(graph.value(org, RDFS.label))) == key:
-            return org
-    iri = minter.mint("org", slug(name), name, what="organisation", line=line)
-    graph.add((iri, RDF.type, CG.Organization))
-    graph.add((iri, RDFS.label, Literal(name)))
-    result.created_orgs.append(iri)
+        iri = minter.mint("org", slug(name), name, what="organisation", line=line)
+        graph.add((iri, RDF.type, CG.Organization))
+        graph.add((iri, RDFS.label, Literal(name)))
+        result.created_orgs.append(iri)
+    result.org_names[key] = iri
     return iri
 
 

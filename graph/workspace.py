@@ -249,7 +249,8 @@ class Workspace:
         return KnowledgeGraph(ds, self.sources())
 
     # -- writing ----------------------------------------------------------------
-    def add(self, path, *, fmt: str | None = None, replace: bool = False) -> SourceInfo:
+    def add(self, path, *, fmt: str | None = None, replace: bool = False, label: str | None = None,
+            key: str | None = None, origin=None) -> SourceInfo:
         """Add an RDF file as a new source, in one transaction.
 
         The file is parsed (with Oxigraph's parser: about ten times faster
@@ -259,6 +260,10 @@ class Workspace:
         Named graphs inside TriG or N-Quads files are merged into the one
         source. Adding a file whose path is already a source is refused unless
         ``replace``, which writes the new version and then drops the old one.
+        ``label`` and ``key`` (default: the file's name and absolute path)
+        name the source, and ``origin`` is the file whose SHA-256 is recorded
+        (default: the file itself), for RDF made from another file
+        (``careergraph import ... --store``).
 
         Raises
         ------
@@ -280,10 +285,11 @@ class Workspace:
         fmt = fmt or guess_format(file)
         if fmt == "json-ld":
             _check_jsonld_context(file, file.read_text(encoding="utf-8"))
-        key = str(file.resolve())
+        key = key or str(file.resolve())
+        label = label or file.name
         previous = [s for s in self.sources() if s.kind == "user" and s.file == key]
         if previous and not replace:
-            raise UsageError(f"{file}: already in the workspace as {previous[0].iri}; use --replace to update it")
+            raise UsageError(f"{key}: already in the workspace as {previous[0].iri}; use --replace to update it")
 
         iri = _IMPORT[f"import-{uuid.uuid4().hex[:12]}"]
         name = ox.NamedNode(str(iri))
@@ -311,11 +317,14 @@ class Workspace:
                 chain = " -> ".join(curie(n) for n in cycle)
                 raise InvalidDataError(f"adding it would make a {relation} cycle: {chain}", path=file)
 
-        digest = hashlib.sha256(file.read_bytes()).hexdigest()
+        if previous:
+            quads += self._carried_over(quads, [ox.NamedNode(str(prev.iri)) for prev in previous], name)
+        origin = Path(origin) if origin is not None and Path(origin).is_file() else file
+        digest = hashlib.sha256(origin.read_bytes()).hexdigest()
         count = len(set(quads))
         catalog = [
             (iri, RDF.type, CG.UserData),
-            (iri, RDFS.label, Literal(file.name)),
+            (iri, RDFS.label, Literal(label)),
             (iri, CG.sourceFile, Literal(key)),
             (iri, CG.tripleCount, Literal(count, datatype=XSD.integer)),
             (iri, CG.sha256, Literal(digest)),
@@ -326,7 +335,28 @@ class Workspace:
         for old in previous:  # only after the new version is safely in
             self._drop(old.iri)
         self.store.flush()
-        return SourceInfo(iri, file.name, "user", key, count)
+        return SourceInfo(iri, label, "user", key, count)
+
+    def _carried_over(self, quads, old_graphs, name) -> list:
+        """Facts of the version being replaced about entities the new version still uses
+        but that nothing else declares (an organisation or skill the old import created,
+        which the new import resolved instead of creating again)."""
+        import pyoxigraph as ox
+
+        rdf_type = ox.NamedNode(str(RDF.type))
+        used = {t for q in quads for t in (q.subject, q.object) if isinstance(t, ox.NamedNode)}
+        declared_new = {q.subject for q in quads if q.predicate == rdf_type}
+        carried = []
+        for graph in old_graphs:
+            for entity in sorted(used - declared_new, key=str):
+                if not any(True for _ in self.store.quads_for_pattern(entity, rdf_type, None, graph)):
+                    continue
+                elsewhere = any(q.graph_name not in old_graphs
+                                for q in self.store.quads_for_pattern(entity, rdf_type, None))
+                if not elsewhere:
+                    carried += [ox.Quad(q.subject, q.predicate, q.object, name)
+                                for q in self.store.quads_for_pattern(entity, None, None, graph)]
+        return carried
 
     def remove(self, source: URIRef) -> None:
         """Remove a user source (its graph and its catalog entry)."""
