@@ -81,8 +81,23 @@ def subgraph(kg, *, focus=None, depth: int = 1, bundled: bool = True) -> Dataset
                 continue
             if target is None:
                 target = out.graph(name)
-            target.add((s, p, o))
+            target.add((s, p, _plain(o)))
     return out
+
+
+_XSD_STRING = URIRef("http://www.w3.org/2001/XMLSchema#string")
+
+
+def _plain(term):
+    """A literal typed xsd:string as the plain literal it equals in RDF 1.1.
+
+    Oxigraph (a workspace) reads plain literals back with the explicit type, so
+    without this an export from a workspace would not be isomorphic to the file
+    it came from under rdflib's comparison.
+    """
+    if isinstance(term, Literal) and term.datatype == _XSD_STRING and term.language is None:
+        return Literal(str(term))
+    return term
 
 
 def _union(ds: Dataset) -> Graph:

@@ -296,3 +296,17 @@ def test_a_failed_import_leaves_the_workspace_unchanged(ws_dir):
     assert snapshot(ws_dir) == before
     code, out = run_cli("import", "profile", str(IMPORTS / "profile.yaml"))
     assert code == 2 and "give -o OUT to write a file, or --store DIR" in out
+
+
+def test_export_from_a_workspace_round_trips(ws_dir, tmp_path):
+    from rdflib import Graph
+    from rdflib.compare import isomorphic
+
+    mine = tmp_path / "ana.ttl"
+    mine.write_text(ANA, encoding="utf-8")
+    with open_workspace(ws_dir) as ws:
+        ws.add(mine)
+    out = tmp_path / "out.ttl"
+    code, text = run_cli("--store", str(ws_dir), "export", "--no-bundled", "--format", "ttl", "-o", str(out))
+    assert code == 0, text
+    assert isomorphic(Graph().parse(out), Graph().parse(mine))
