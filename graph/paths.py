@@ -182,6 +182,41 @@ def schedule(model, known, plan) -> tuple[list, list, list]:
     return order, edges, stuck
 
 
+def unorderable(model, known, plan) -> list:
+    """The ``(skill, need)`` pairs of ``plan`` that no learning order can satisfy.
+
+    The same answer as ``schedule(...)[2]`` in time linear in the plan's
+    needs (a Kahn-style sweep: a need is met once any skill covering it is
+    learned), for the search's many complete plans; :func:`schedule` then
+    orders the one plan chosen.
+    """
+    waiting: dict = {}   # need -> skills still waiting for it
+    missing: dict = {}   # skill -> how many of its needs are still unmet
+    ready = []
+    for skill in plan:
+        unmet = {q for q in model.needs(skill) if q not in known}
+        missing[skill] = len(unmet)
+        for q in unmet:
+            waiting.setdefault(q, []).append(skill)
+        if not unmet:
+            ready.append(skill)
+    covered = set()
+    while ready:
+        skill = ready.pop()
+        for b in model.up(skill):
+            if b in covered:
+                continue
+            covered.add(b)
+            for other in waiting.pop(b, ()):
+                missing[other] -= 1
+                if missing[other] == 0:
+                    ready.append(other)
+    if all(n == 0 for n in missing.values()):
+        return []
+    return [(s, q) for s in sorted(plan, key=str) if missing[s]
+            for q in sorted(model.needs(s), key=str) if q not in known and q not in covered]
+
+
 def solve(model, known, needs, *, exact_limit: int = EXACT_LIMIT, restrict=None) -> Solution:
     """The cheapest set of skills to learn so that every skill in ``needs`` is met.
 
@@ -269,7 +304,7 @@ def solve(model, known, needs, *, exact_limit: int = EXACT_LIMIT, restrict=None)
                 continue
         nodes += 1
         if not state.open:
-            _, _, stuck = schedule(model, known, state.plan)
+            stuck = unorderable(model, known, state.plan)
             if not stuck:
                 best, best_cost = state.plan, _add(math.fsum(sorted(model.weight(s) for s in state.plan)), 0)
                 continue
