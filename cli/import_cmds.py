@@ -60,6 +60,21 @@ def store_options(fn):
     return fn
 
 
+def file_import_options(fn):
+    """FILE, -o/--output, --create-missing and --replace, then the state and error handling."""
+    for decorator in reversed([
+        click.argument("file", type=click.Path(dir_okay=False)),
+        click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="OUT", help=_OUTPUT_HELP),
+        click.option("--create-missing", is_flag=True,
+                     help="Create skills the graph does not know instead of rejecting them."),
+        store_options,
+        pass_state,
+        handle_errors,
+    ]):
+        fn = decorator(fn)
+    return fn
+
+
 def _warn(warnings) -> None:
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -98,19 +113,14 @@ def import_group():
 
     Example:
 
+        \b
         careergraph import profile me.yaml -o me.ttl
         careergraph --data me.ttl info
     """
 
 
 @import_group.command("profile")
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="OUT", help=_OUTPUT_HELP)
-@click.option("--create-missing", is_flag=True,
-              help="Create skills the graph does not know instead of rejecting them.")
-@store_options
-@pass_state
-@handle_errors
+@file_import_options
 def import_profile_cmd(state, file, output, create_missing, replace):
     """Import a profile (name, skills with optional levels, target role) from YAML or JSON.
 
@@ -120,6 +130,7 @@ def import_profile_cmd(state, file, output, create_missing, replace):
 
     Example:
 
+        \b
         careergraph import profile me.yaml -o me.ttl
         careergraph import profile me.json -o me.ttl --create-missing
     """
@@ -133,18 +144,13 @@ def import_profile_cmd(state, file, output, create_missing, replace):
 
 
 @import_group.command("postings")
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="OUT", help=_OUTPUT_HELP)
-@click.option("--create-missing", is_flag=True,
-              help="Create skills the graph does not know instead of rejecting them.")
-@store_options
-@pass_state
-@handle_errors
+@file_import_options
 def import_postings_cmd(state, file, output, create_missing, replace):
     """Import job postings from CSV (title, company, seniority, url, skills split by ';'), YAML or JSON.
 
     Example:
 
+        \b
         careergraph import postings jobs.csv -o jobs.ttl
         careergraph --data jobs.ttl info
     """
@@ -186,6 +192,7 @@ def import_posting_cmd(state, text_file, title, company, seniority, url, id_, ou
 
     Example:
 
+        \b
         careergraph import posting --text ad.txt --company Acme --seniority Senior --dry-run
         careergraph import posting --text ad.txt --company Acme -o ad.ttl
     """
@@ -247,6 +254,7 @@ def import_esco_cmd(state, folder, output, occupations, language, fmt, replace):
 
     Example:
 
+        \b
         careergraph import esco ESCO-dataset-v1.2.0-csv -o esco.nt --occupations 2512,2514
         careergraph --data esco.nt info
     """
@@ -302,6 +310,7 @@ def link_group():
 
     Example:
 
+        \b
         careergraph link esco esco.nt -o links.ttl
     """
 
@@ -324,6 +333,7 @@ def link_esco_cmd(state, esco_file, output, accept_all, cutoff):
 
     Example:
 
+        \b
         careergraph link esco esco.nt --accept-all -o links.ttl
         careergraph --data esco.nt --data links.ttl info
     """
@@ -374,6 +384,7 @@ def export_cmd(state, fmt, focus, depth, no_bundled, output):
 
     Example:
 
+        \b
         careergraph export --format graphml -o careergraph.graphml
         careergraph --data me.ttl export --format ttl --focus "Ada Lovelace" --depth 2
     """

@@ -86,6 +86,7 @@ def query_list(fmt):
 
     Example:
 
+        \b
         careergraph query list --format json
     """
     from careergraph import queries
@@ -109,6 +110,7 @@ def query_show(name, fmt):
 
     Example:
 
+        \b
         careergraph query show skill-gap
     """
     from careergraph import queries

@@ -95,6 +95,11 @@ def _person(state, person):
     raise UsageError(f"say which person with --person; the people are: {listed}")
 
 
+def _person_and_skill(state, person, skill):
+    kg = state.kg
+    return kg, _person(state, person), kg.resolve(skill, kind="skill")
+
+
 @cli.command("learned")
 @click.argument("skill")
 @click.option("--person", help="Whose progress (default: the only person in the data).")
@@ -110,9 +115,7 @@ def learned_cmd(state, skill, person):
         \b
         careergraph --store ~/careers learned "Dart event loop"
     """
-    kg = state.kg
-    who = _person(state, person)
-    what = kg.resolve(skill, kind="skill")
+    kg, who, what = _person_and_skill(state, person, skill)
     if state.workspace.learned(who, what):
         click.echo(f"recorded: {kg.label(who)} has learned {kg.label(what)}")
     else:
@@ -132,9 +135,7 @@ def forget_cmd(state, skill, person):
         \b
         careergraph --store ~/careers forget "Dart event loop"
     """
-    kg = state.kg
-    who = _person(state, person)
-    what = kg.resolve(skill, kind="skill")
+    kg, who, what = _person_and_skill(state, person, skill)
     if state.workspace.forget(who, what):
         click.echo(f"forgot: {kg.label(who)} has learned {kg.label(what)}")
     else:

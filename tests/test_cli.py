@@ -40,6 +40,18 @@ def test_every_command_help_has_an_example(path, cmd):
     assert "Example:" in result.output
 
 
+@pytest.mark.parametrize("path, cmd", COMMANDS, ids=lambda x: " ".join(x) if isinstance(x, tuple) else "")
+def test_example_lines_are_printed_as_written(path, cmd):
+    """click re-wraps paragraphs; an Example block must keep one command per line."""
+    example = (cmd.help or "").split("Example:", 1)[1]
+    lines = [line.strip() for line in example.splitlines() if line.strip().startswith("careergraph")]
+    assert lines
+    shown = [line.strip() for line in CliRunner(env={"COLUMNS": "200"}).invoke(
+        cli, [*path, "--help"], terminal_width=200).output.splitlines()]
+    for line in lines:
+        assert line in shown, f"{line!r} is re-wrapped in `careergraph {' '.join(path)} --help`"
+
+
 def test_usage_error_exit_code():
     result = CliRunner().invoke(cli, ["info", "--format", "yaml"])
     assert result.exit_code == 2
