@@ -119,12 +119,15 @@ class SkillModel:
         >>> m.options("bloc")
         ('bloc',)
         """
+        canon: dict = {}  # one object per skill: dict lookups then hit by identity (fast for IRIs)
+        c = lambda node: canon.setdefault(node, node)  # noqa: E731
         pre: dict = {}
         for s, p in prerequisites:
-            pre.setdefault(s, set()).add(p)
+            pre.setdefault(c(s), set()).add(c(p))
         up: dict = {}
         down: dict = {}
         for n, b in broader:
+            n, b = c(n), c(b)
             up.setdefault(n, set()).add(b)
             down.setdefault(b, set()).add(n)
         for edges, name in ((pre, "cg:prerequisite"), (up, "skos:broader")):
@@ -133,7 +136,7 @@ class SkillModel:
                 chain = " -> ".join(map(_short, cycle))
                 raise CycleError(f"{name} cycle: {chain}", cycle=cycle)
         return cls(
-            hours={s: float(h) for s, h in hours.items() if h is not None},
+            hours={c(s): float(h) for s, h in hours.items() if h is not None},
             prerequisites={s: frozenset(v) for s, v in pre.items()},
             broader={s: frozenset(v) for s, v in up.items()},
             narrower={s: frozenset(v) for s, v in down.items()},

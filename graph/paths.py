@@ -20,13 +20,19 @@ from .convert import UNPRICED_WEIGHT, situation
 from .errors import CycleError, NoPathError, UsageError
 from .plans import Alternative, LearningPath, MetRequirement, OptionalSkill, Ref, Step
 
-__all__ = ["EXACT_LIMIT", "MAX_ALTERNATIVES", "Solution", "solve", "schedule", "order_plan",
+__all__ = ["EXACT_LIMIT", "WORK_LIMIT", "MAX_ALTERNATIVES", "Solution", "solve", "schedule", "order_plan",
            "learning_path", "how_met"]
 
 #: Search nodes :func:`solve` expands before it settles for the best plan found so far.
 #: A node is one partial plan; realistic postings (a handful of OR choices) need
 #: a few dozen, 16 independent binary choices need at most about 2**16.
 EXACT_LIMIT = 20_000
+
+#: Work :func:`solve` does before it settles for the best plan found so far, counted
+#: in skills touched (propagated, estimated or checked for an order): a
+#: deterministic clock that bounds the search on large taxonomies, where one
+#: node handles a plan of hundreds of skills. Small graphs finish far below it.
+WORK_LIMIT = 100_000
 
 #: Alternatives priced per OR choice in a :class:`LearningPath` (the cheapest first).
 MAX_ALTERNATIVES = 10
@@ -52,6 +58,7 @@ class Solution:
     lower_bound: float
     nodes: int
     unpriced: frozenset = frozenset()
+    work: int = 0
 
 
 _PENDING = object()  # marks an estimate being computed
@@ -69,14 +76,27 @@ class _State:
 class _Search:
     """Branch and bound over the OR choices; see :func:`solve`."""
 
-    def __init__(self, model, known, restrict):
+    def __init__(self, model, known, restrict=None, like: "_Search | None" = None):
         self.model = model
         self.known = known
         self.restrict = restrict or {}
         self._estimates: dict = {}
+        self._unmet: dict = {}
+        if like is not None:  # same model and known: reuse its caches (the estimates only order branches)
+            self._estimates = {k: v for k, v in like._estimates.items() if v is not _PENDING}
+            self._unmet = like._unmet
+        self.work = 0  # skills touched so far: the deterministic clock of the work budget
 
     def options(self, skill) -> tuple:
         return self.restrict.get(skill) or self.model.options(skill)
+
+    def unmet(self, skill) -> tuple:
+        """The needs of ``skill`` not known yet, sorted (cached: the search asks often)."""
+        found = self._unmet.get(skill)
+        if found is None:
+            found = tuple(sorted((q for q in self.model.needs(skill) if q not in self.known), key=str))
+            self._unmet[skill] = found
+        return found
 
     def propagate(self, state: _State, add=None, agenda=()) -> _State:
         """Add ``add``, then apply every forced choice; the unmet OR choices stay open."""
@@ -87,9 +107,10 @@ class _Search:
             plan.add(add)
             covered.update(model.up(add))
             cost = _add(cost, model.weight(add))
-            stack.extend(sorted(model.needs(add), key=str, reverse=True))
+            stack.extend(reversed(self.unmet(add)))
         stack.extend(sorted(agenda, key=str, reverse=True))
         open_ = set()
+        self.work += len(stack)
         while stack:
             skill = stack.pop()
             if skill in self.known or skill in covered:
@@ -100,7 +121,9 @@ class _Search:
                 plan.add(t)
                 covered.update(model.up(t))
                 cost = _add(cost, model.weight(t))
-                stack.extend(sorted(model.needs(t), key=str, reverse=True))
+                unmet = self.unmet(t)
+                self.work += len(unmet)
+                stack.extend(reversed(unmet))
             else:
                 open_.add(skill)
         still = tuple(sorted((s for s in open_ if s not in covered), key=str))
@@ -116,7 +139,7 @@ class _Search:
         memo = self._estimates
         if skill in memo and memo[skill] is not _PENDING:
             return memo[skill]
-        model, known = self.model, self.known
+        model = self.model
 
         def value(o):  # a skill still being computed is part of a cycle: count its own weight
             v = memo.get(o, _PENDING)
@@ -127,16 +150,15 @@ class _Search:
             node = stack[-1]
             if node not in memo:
                 memo[node] = _PENDING
-                pending = [o for q in sorted(model.needs(node), key=str) if q not in known
-                           for o in self.options(q) if o not in memo]
+                self.work += 1
+                pending = [o for q in self.unmet(node) for o in self.options(q) if o not in memo]
                 if pending:
                     stack.extend(reversed(pending))
                     continue
             if memo[node] is _PENDING:
                 total = model.weight(node)
-                for q in sorted(model.needs(node), key=str):
-                    if q not in known:
-                        total += min(value(o) for o in self.options(q))
+                for q in self.unmet(node):
+                    total += min(value(o) for o in self.options(q))
                 memo[node] = total
             stack.pop()
         return memo[skill]
@@ -190,20 +212,25 @@ def unorderable(model, known, plan) -> list:
     learned), for the search's many complete plans; :func:`schedule` then
     orders the one plan chosen.
     """
+    return _stuck(plan, lambda s: [q for q in model.needs(s) if q not in known], model.up)
+
+
+def _stuck(plan, unmet, up) -> list:
+    """:func:`unorderable` with ``unmet(skill)`` giving the needs not known (the search caches them)."""
     waiting: dict = {}   # need -> skills still waiting for it
     missing: dict = {}   # skill -> how many of its needs are still unmet
     ready = []
     for skill in plan:
-        unmet = {q for q in model.needs(skill) if q not in known}
-        missing[skill] = len(unmet)
-        for q in unmet:
+        needs = unmet(skill)
+        missing[skill] = len(needs)
+        for q in needs:
             waiting.setdefault(q, []).append(skill)
-        if not unmet:
+        if not needs:
             ready.append(skill)
     covered = set()
     while ready:
         skill = ready.pop()
-        for b in model.up(skill):
+        for b in up(skill):
             if b in covered:
                 continue
             covered.add(b)
@@ -214,10 +241,11 @@ def unorderable(model, known, plan) -> list:
     if all(n == 0 for n in missing.values()):
         return []
     return [(s, q) for s in sorted(plan, key=str) if missing[s]
-            for q in sorted(model.needs(s), key=str) if q not in known and q not in covered]
+            for q in sorted(unmet(s), key=str) if q not in covered]
 
 
-def solve(model, known, needs, *, exact_limit: int = EXACT_LIMIT, restrict=None) -> Solution:
+def solve(model, known, needs, *, exact_limit: int = EXACT_LIMIT, work_limit: int = WORK_LIMIT,
+          restrict=None) -> Solution:
     """The cheapest set of skills to learn so that every skill in ``needs`` is met.
 
     Works on plain data so it can run on large taxonomies: ``model`` is a
@@ -238,6 +266,9 @@ def solve(model, known, needs, *, exact_limit: int = EXACT_LIMIT, restrict=None)
     exact_limit : int
         Search nodes to expand before settling for the best plan found
         (see :data:`EXACT_LIMIT`). The first plan is always completed.
+    work_limit : int
+        Work (skills touched, see :data:`WORK_LIMIT`) before settling for the
+        best plan found; whichever budget runs out first stops the search.
     restrict : dict, optional
         ``{skill: options}`` replacing the options of some requirements (used
         to price an alternative: "meet X with Y instead").
@@ -261,8 +292,11 @@ def solve(model, known, needs, *, exact_limit: int = EXACT_LIMIT, restrict=None)
     choices, of the cheapest option's hours (each open choice still needs at
     least one more skill), and at least the option just added. A node whose
     bound reaches the best plan found is pruned before it is even built. When
-    the budget runs out, the lower bound reported is the smallest bound among
-    the unexplored nodes (or the best plan, if smaller).
+    a budget runs out (nodes or work), the lower bound reported is the
+    smallest bound among the unexplored nodes (or the best plan, if smaller).
+    The work budget is what keeps an ESCO-sized requirement list fast: there a
+    plan has hundreds of skills, each node costs work in proportion, and the
+    search stops after the greedy plan and a few hundred more nodes.
 
     A plan whose skills cannot be ordered (a need met only by a skill that
     itself depends on the needing one, possible when inherited prerequisites
@@ -280,7 +314,12 @@ def solve(model, known, needs, *, exact_limit: int = EXACT_LIMIT, restrict=None)
     >>> sorted(s.skills), s.hours, s.exact
     (['flutter', 'provider'], 135.0, True)
     """
-    search = _Search(model, known, restrict)
+    return _run(_Search(model, known, restrict), needs, exact_limit, work_limit)
+
+
+def _run(search: _Search, needs, exact_limit: int, work_limit: int) -> Solution:
+    """The branch and bound of :func:`solve` on a prepared search."""
+    model, known = search.model, search.known
     root = search.propagate(_State(frozenset(), frozenset(), 0.0, ()), agenda=set(needs))
     best, best_cost = None, math.inf
     # Stack items: (lower bound, state, skill to add to it or None). Children are
@@ -294,7 +333,7 @@ def solve(model, known, needs, *, exact_limit: int = EXACT_LIMIT, restrict=None)
         bound, state, add = stack.pop()
         if bound >= best_cost:
             continue
-        if best is not None and nodes >= exact_limit:
+        if best is not None and (nodes >= exact_limit or search.work >= work_limit):
             pending = [bound, *(item[0] for item in stack)]
             break
         if add is not None:
@@ -304,7 +343,8 @@ def solve(model, known, needs, *, exact_limit: int = EXACT_LIMIT, restrict=None)
                 continue
         nodes += 1
         if not state.open:
-            stuck = unorderable(model, known, state.plan)
+            search.work += len(state.plan)
+            stuck = _stuck(state.plan, search.unmet, model.up)
             if not stuck:
                 best, best_cost = state.plan, _add(math.fsum(sorted(model.weight(s) for s in state.plan)), 0)
                 continue
@@ -323,10 +363,10 @@ def solve(model, known, needs, *, exact_limit: int = EXACT_LIMIT, restrict=None)
     unpriced = frozenset(s for s in best if not model.priced(s))
     hours = _add(math.fsum(sorted(model.cost(s) for s in best)), 0)
     if lower >= best_cost:
-        return Solution(best, hours, True, hours, nodes, unpriced)
+        return Solution(best, hours, True, hours, nodes, unpriced, search.work)
     # The optimum has at most as many unpriced skills as the plan found.
     lower_hours = max(0.0, _add(lower, -UNPRICED_WEIGHT * len(unpriced)))
-    return Solution(best, hours, False, min(lower_hours, hours), nodes, unpriced)
+    return Solution(best, hours, False, min(lower_hours, hours), nodes, unpriced, search.work)
 
 
 def _unorderable(model, stuck) -> Exception:
@@ -382,7 +422,7 @@ def how_met(model, direct, known, skill) -> tuple[str, object]:
 
 
 def learning_path(kg, person, target, *, optional: bool = False, hours_per_week: float = 10,
-                  exact_limit: int = EXACT_LIMIT) -> LearningPath:
+                  exact_limit: int = EXACT_LIMIT, work_limit: int = WORK_LIMIT) -> LearningPath:
     """The cheapest ordered plan from ``person``'s skills to ``target``.
 
     Parameters
@@ -397,7 +437,10 @@ def learning_path(kg, person, target, *, optional: bool = False, hours_per_week:
     hours_per_week : float
         Pace for the ``weeks`` estimate.
     exact_limit : int
-        Node budget of the exact search (see :func:`solve`).
+        Node budget of each exact search (see :func:`solve`).
+    work_limit : int
+        Work budget of the whole call, shared by its searches (see
+        :data:`WORK_LIMIT` and the Notes).
 
     Returns
     -------
@@ -420,6 +463,17 @@ def learning_path(kg, person, target, *, optional: bool = False, hours_per_week:
     itself when it has hours) are made to minimise the total hours, shared
     prerequisites counted once.
 
+    One work budget bounds the whole call, so a plan on an ESCO-sized
+    taxonomy stays fast. The plan's search gets it first (past it the plan is
+    ``approximate``, with a lower bound); what is left prices, in this order,
+    the plan with the optional skills, each optional skill's extra hours and
+    the alternatives of each OR choice (choices in ``str`` order, each
+    choice's cheapest options first). A search started with no budget left
+    still completes its greedy first plan, so an extra or an alternative
+    priced then is an upper bound, not the least total; alternatives left
+    when the budget is spent are not listed. On small graphs every search is
+    exact and every alternative listed.
+
     Examples
     --------
     >>> from careergraph.graph import load
@@ -432,18 +486,33 @@ def learning_path(kg, person, target, *, optional: bool = False, hours_per_week:
         raise UsageError(f"hours per week must be positive, not {hours_per_week}")
     person_iri, target_iri, model, known, direct, essential, preferred = situation(kg, person, target)
     needs = list(essential) + (list(preferred) if optional else [])
+    ref = _refs(kg)
 
-    base = solve(model, known, essential, exact_limit=exact_limit)
-    sol = solve(model, known, needs, exact_limit=exact_limit) if optional and preferred else base
+    budget = _Budget(work_limit)
+    search = _Search(model, known)
+    base = budget.spend(_run(search, essential, exact_limit, budget.left))
+    sol = base
+    if optional and preferred:
+        sol = budget.spend(_run(_Search(model, known), needs, exact_limit, budget.left))
     order, edges = order_plan(model, known, sol.skills, key=kg.curie)
 
-    ref = _refs(kg)
+    extras = []
+    for o in preferred:
+        if o in known:
+            extras.append(OptionalSkill(ref(o), True, 0.0, optional))
+        else:
+            more = budget.spend(_run(_Search(model, known, like=search), [*essential, o],
+                                     exact_limit, budget.left))
+            extras.append(OptionalSkill(ref(o), False, _add(more.hours, -base.hours), optional))
+    alternatives = _alternatives(search, needs, sol, exact_limit, budget)
     position = {s: i for i, s in enumerate(order)}
-    alternatives = _alternatives(model, known, needs, sol, exact_limit)
+    users_of: dict = {}
+    for c, s, _ in edges:
+        users_of.setdefault(c, set()).add(s)
     steps = []
     for i, skill in enumerate(order, start=1):
         up = model.up(skill)
-        users = sorted({s for c, s, _ in edges if c == skill}, key=position.get)
+        users = sorted(users_of.get(skill, ()), key=position.get)
         steps.append(Step(
             position=i,
             skill=ref(skill),
@@ -461,13 +530,6 @@ def learning_path(kg, person, target, *, optional: bool = False, hours_per_week:
         if r in known:
             via, held = how_met(model, direct, known, r)
             met.append(MetRequirement(ref(r), via, ref(held), is_essential))
-    extras = []
-    for o in preferred:
-        if o in known:
-            extras.append(OptionalSkill(ref(o), True, 0.0, optional))
-        else:
-            more = solve(model, known, [*essential, o], exact_limit=exact_limit)
-            extras.append(OptionalSkill(ref(o), False, _add(more.hours, -base.hours), optional))
     total = _add(math.fsum(s.hours for s in steps), 0)
     return LearningPath(
         person=ref(person_iri),
@@ -496,11 +558,29 @@ def _refs(kg):
     return ref
 
 
-def _alternatives(model, known, needs, sol, exact_limit) -> list:
-    """``(chosen skill, Alternative)`` for every OR choice the plan made."""
+class _Budget:
+    """The work left to the searches of one :func:`learning_path` call."""
+
+    def __init__(self, work: int):
+        self.left = work
+
+    def spend(self, sol: Solution) -> Solution:
+        self.left -= sol.work
+        return sol
+
+
+def _alternatives(search: _Search, needs, sol: Solution, exact_limit: int, budget: _Budget) -> list:
+    """``(chosen skill, (other, own hours, plan hours, need))`` for the OR choices the plan made.
+
+    Each alternative is priced by a search restricted to it that reuses
+    ``search``'s caches, while ``budget`` lasts (see :func:`learning_path`).
+    """
+    model, known = search.model, search.known
     choice_points = set(needs) | {q for s in sol.skills for q in model.needs(s)}
     found = []
     for need in sorted(choice_points, key=str):
+        if budget.left <= 0:
+            break
         options = model.options(need)
         if need in known or len(options) < 2:
             continue
@@ -510,8 +590,11 @@ def _alternatives(model, known, needs, sol, exact_limit) -> list:
         others = [o for o in options if o not in sol.skills][:MAX_ALTERNATIVES]
         priced = []
         for other in others:
+            if budget.left <= 0:
+                break
             try:
-                alt = solve(model, known, needs, exact_limit=exact_limit, restrict={need: (other,)})
+                alt = budget.spend(_run(_Search(model, known, {need: (other,)}, like=search), needs,
+                                        exact_limit, budget.left))
             except (CycleError, NoPathError):
                 continue
             if len(alt.unpriced) > len(sol.unpriced):
