@@ -30,9 +30,10 @@ EXACT_LIMIT = 20_000
 
 #: Work :func:`solve` does before it settles for the best plan found so far, counted
 #: in skills touched (propagated, estimated or checked for an order): a
-#: deterministic clock that bounds the search on large taxonomies, where one
-#: node handles a plan of hundreds of skills. Small graphs finish far below it.
-WORK_LIMIT = 100_000
+#: deterministic clock (a few microseconds a unit) that bounds the search on
+#: large taxonomies, where one node handles a plan of hundreds of skills. The
+#: bundled data and the property tests' graphs need a few hundred at most.
+WORK_LIMIT = 20_000
 
 #: Alternatives priced per OR choice in a :class:`LearningPath` (the cheapest first).
 MAX_ALTERNATIVES = 10
@@ -137,8 +138,33 @@ class _Search:
         Iterative (post-order over the needs), so deep prerequisite chains in
         ESCO-sized taxonomies do not hit Python's recursion limit."""
         memo = self._estimates
-        if skill in memo and memo[skill] is not _PENDING:
+        if memo.get(skill, _PENDING) is not _PENDING:
             return memo[skill]
+        weight, unmet, options = self.model.weight, self.unmet, self.options
+        stack = [skill]
+        while stack:
+            node = stack[-1]
+            if node not in memo:
+                memo[node] = _PENDING
+                self.work += 1
+                pending = [o for q in unmet(node) for o in options(q) if o not in memo]
+                if pending:
+                    stack.extend(reversed(pending))
+                    continue
+            if memo[node] is _PENDING:
+                total = weight(node)
+                for q in unmet(node):
+                    least = math.inf
+                    for o in options(q):
+                        v = memo[o]  # a skill still being computed is part of a cycle: its own weight
+                        if v is _PENDING:
+                            v = weight(o)
+                        if v < least:
+                            least = v
+                    total += least
+                memo[node] = total
+            stack.pop()
+        return memo[skill]
         model = self.model
 
         def value(o):  # a skill still being computed is part of a cycle: count its own weight
