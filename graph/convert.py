@@ -100,6 +100,7 @@ class SkillModel:
         self._down: dict = {}
         self._options: dict = {}
         self._needs: dict = {}
+        self._sorted_needs: dict = {}
 
     @classmethod
     def from_edges(cls, hours, prerequisites=(), broader=()):
@@ -192,6 +193,14 @@ class SkillModel:
             up = self.up(skill)
             found = frozenset(p for b in up for p in self.prerequisites.get(b, ())) - up
             self._needs[skill] = found
+        return found
+
+    def sorted_needs(self, skill) -> tuple:
+        """:meth:`needs` sorted by ``str`` (cached): the deterministic order the engine works in."""
+        found = self._sorted_needs.get(skill)
+        if found is None:
+            found = tuple(sorted(self.needs(skill), key=str))
+            self._sorted_needs[skill] = found
         return found
 
     def closure(self, held, lacks=()) -> dict:
