@@ -76,6 +76,8 @@ class _State:
     cost: float
     open: tuple
     last: object = None
+    done: frozenset = frozenset()   # a part of the plan known to be orderable (see _stuck)
+    cover: frozenset = frozenset()  # what ``done`` meets
 
 
 class _Search:
@@ -134,7 +136,7 @@ class _Search:
             else:
                 open_.add(skill)
         still = tuple(sorted((s for s in open_ if s not in covered), key=str))
-        return _State(frozenset(plan), frozenset(covered), cost, still, add)
+        return _State(frozenset(plan), frozenset(covered), cost, still, add, state.done, state.cover)
 
     def estimate(self, skill) -> float:
         """A rough full price of learning ``skill``: its weight plus, per unmet need, the
@@ -251,22 +253,31 @@ def unorderable(model, known, plan) -> list:
     learned), for the search's many complete plans; :func:`schedule` then
     orders the one plan chosen.
     """
-    return _stuck(plan, lambda s: [q for q in model.needs(s) if q not in known], model.up)
+    return _stuck(plan, lambda s: [q for q in model.needs(s) if q not in known], model.up)[0]
 
 
-def _stuck(plan, unmet, up) -> list:
-    """:func:`unorderable` with ``unmet(skill)`` giving the needs not known (the search caches them)."""
+def _stuck(plan, unmet, up, done=frozenset(), cover=frozenset()) -> tuple[list, frozenset, frozenset]:
+    """:func:`unorderable` with ``unmet(skill)`` giving the needs not known (the search caches them).
+
+    Incremental: ``done`` is a part of ``plan`` already known to be orderable
+    and ``cover`` everything it meets (``up`` of its skills), as returned by an
+    earlier call on a smaller plan; only the other skills are swept. Returns
+    ``(stuck pairs, orderable part, what it meets)``; the orderable part is
+    the largest one, whatever ``done`` was, so the pairs are the same.
+    """
     waiting: dict = {}   # need -> skills still waiting for it
     missing: dict = {}   # skill -> how many of its needs are still unmet
     ready = []
     for skill in plan:
-        needs = unmet(skill)
+        if skill in done:
+            continue
+        needs = [q for q in unmet(skill) if q not in cover]
         missing[skill] = len(needs)
         for q in needs:
             waiting.setdefault(q, []).append(skill)
         if not needs:
             ready.append(skill)
-    covered = set()
+    covered = set(cover)
     while ready:
         skill = ready.pop()
         for b in up(skill):
@@ -278,9 +289,10 @@ def _stuck(plan, unmet, up) -> list:
                 if missing[other] == 0:
                     ready.append(other)
     if all(n == 0 for n in missing.values()):
-        return []
-    return [(s, q) for s in sorted(plan, key=str) if missing[s]
-            for q in sorted(unmet(s), key=str) if q not in covered]
+        return [], plan, frozenset(covered)
+    stuck = [(s, q) for s in sorted(plan, key=str) if missing.get(s)
+             for q in sorted(unmet(s), key=str) if q not in covered]
+    return stuck, frozenset(s for s in plan if not missing.get(s)), frozenset(covered)
 
 
 def solve(model, known, needs, *, exact_limit: int = EXACT_LIMIT, work_limit: int = WORK_LIMIT,
@@ -383,16 +395,17 @@ def _run(search: _Search, needs, exact_limit: int, work_limit: int) -> Solution:
         nodes += 1
         if not state.open:
             search.work += len(state.plan)
-            stuck = _stuck(state.plan, search.unmet, model.up)
+            stuck, done, cover = _stuck(state.plan, search.unmet, model.up, state.done, state.cover)
             if not stuck:
                 best, best_cost = state.plan, _add(math.fsum(sorted(model.weight(s) for s in state.plan)), 0)
                 continue
             first_stuck = first_stuck or stuck
             choices = {o for _, q in stuck for o in search.options(q)} - state.plan
+            state = _State(state.plan, state.covered, state.cost, state.open, state.last, done, cover)
         else:
             need = min(state.open, key=lambda s: (len(search.options(s)), str(s)))
             state = _State(state.plan, state.covered, state.cost,
-                           tuple(s for s in state.open if s != need))
+                           tuple(s for s in state.open if s != need), state.last, state.done, state.cover)
             choices = search.options(need)
         ordered = sorted(choices, key=lambda o: (search.estimate(o), model.weight(o), str(o)))
         stack.extend((max(bound, _add(state.cost, model.weight(o))), state, o) for o in reversed(ordered))
@@ -533,7 +546,7 @@ def learning_path(kg, person, target, *, optional: bool = False, hours_per_week:
     sol = base
     if optional and preferred:
         sol = budget.spend(_run(_Search(model, known), needs, exact_limit, budget.left))
-    order, edges = order_plan(model, known, sol.skills, key=kg.curie)
+    order, edges = order_plan(model, known, sol.skills, key=lambda s: ref(s).curie)
 
     extras = []
     for o in preferred:
