@@ -180,29 +180,6 @@ class _Search:
                 memo[node] = total
             stack.pop()
         return memo[skill]
-        model = self.model
-
-        def value(o):  # a skill still being computed is part of a cycle: count its own weight
-            v = memo.get(o, _PENDING)
-            return model.weight(o) if v is _PENDING else v
-
-        stack = [skill]
-        while stack:
-            node = stack[-1]
-            if node not in memo:
-                memo[node] = _PENDING
-                self.work += 1
-                pending = [o for q in self.unmet(node) for o in self.options(q) if o not in memo]
-                if pending:
-                    stack.extend(reversed(pending))
-                    continue
-            if memo[node] is _PENDING:
-                total = model.weight(node)
-                for q in self.unmet(node):
-                    total += min(value(o) for o in self.options(q))
-                memo[node] = total
-            stack.pop()
-        return memo[skill]
 
     def bound(self, state: _State) -> float:
         """A lower bound on the hours still to add: every open choice costs at least its cheapest option."""
@@ -346,8 +323,10 @@ def solve(model, known, needs, *, exact_limit: int = EXACT_LIMIT, work_limit: in
     a budget runs out (nodes or work), the lower bound reported is the
     smallest bound among the unexplored nodes (or the best plan, if smaller).
     The work budget is what keeps an ESCO-sized requirement list fast: there a
-    plan has hundreds of skills, each node costs work in proportion, and the
-    search stops after the greedy plan and a few hundred more nodes.
+    plan has hundreds of skills, each node costs work in proportion (a
+    complete plan is charged its size for the order check, which itself only
+    sweeps the skills added since the parent's check), and the search stops
+    soon after the greedy plan.
 
     A plan whose skills cannot be ordered (a need met only by a skill that
     itself depends on the needing one, possible when inherited prerequisites
@@ -370,7 +349,7 @@ def solve(model, known, needs, *, exact_limit: int = EXACT_LIMIT, work_limit: in
 
 def _run(search: _Search, needs, exact_limit: int, work_limit: int) -> Solution:
     """The branch and bound of :func:`solve` on a prepared search."""
-    model, known = search.model, search.known
+    model = search.model
     root = search.propagate(_State(frozenset(), frozenset(), 0.0, ()), agenda=set(needs))
     best, best_cost = None, math.inf
     # Stack items: (lower bound, state, skill to add to it or None). Children are
