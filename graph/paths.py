@@ -54,7 +54,7 @@ class Solution:
     ``exact`` is true when the plan is proven optimal; otherwise
     ``lower_bound <= optimum <= hours``. ``unpriced`` are the skills learned
     without effort hours (counted as 0 in ``hours``); ``nodes`` the search
-    nodes expanded.
+    nodes expanded and ``work`` the work spent (see :data:`WORK_LIMIT`).
     """
 
     skills: frozenset
