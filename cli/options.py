@@ -49,9 +49,14 @@ class State:
                                      "`careergraph --store DIR add FILE`")
                 self._kg = self.workspace.knowledge_graph()
             else:
+                import gc
+
                 from careergraph.graph import load
 
                 self._kg = load(*self.data)
+                # The loaded graph lives as long as the command: keep the collector from
+                # re-scanning its millions of objects (measured: 1.95 s pauses on M).
+                gc.freeze()
         return self._kg
 
 
