@@ -12,13 +12,11 @@ import random
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from rdflib import URIRef
 
 from careergraph.graph import load
 from careergraph.graph.convert import SkillModel, held_skills, skill_model
-from careergraph.graph.paths import EXACT_LIMIT, WORK_LIMIT, _stuck, learning_path, schedule, solve
+from careergraph.graph.paths import EXACT_LIMIT, WORK_LIMIT, learning_path, schedule, solve
 
 SPEC = importlib.util.spec_from_file_location(
     "generate", Path(__file__).parent.parent / "benchmarks" / "generate.py")
@@ -221,37 +219,3 @@ def test_a_spent_budget_still_gives_a_valid_plan_without_alternatives(tiny):
         if checked == 3:
             break
     assert checked, "some plan on the generated data should list alternatives"
-
-
-# -- the search's incremental orderability check -------------------------------------------
-N = 12
-
-
-@st.composite
-def growing_plans(draw):
-    # prerequisites and broader links go from a higher to a lower number: both acyclic
-    pairs = st.tuples(st.integers(1, N - 1), st.integers(0, N - 2)).filter(lambda p: p[1] < p[0])
-    prerequisites = draw(st.lists(pairs, max_size=20, unique=True))
-    broader = draw(st.lists(pairs, max_size=8, unique=True))
-    model = SkillModel.from_edges({f"s{i}": 1.0 for i in range(N)},
-                                  prerequisites=[(f"s{a}", f"s{b}") for a, b in prerequisites],
-                                  broader=[(f"s{a}", f"s{b}") for a, b in broader])
-    bigger = draw(st.sets(st.integers(0, N - 1), max_size=N))
-    smaller = draw(st.sets(st.sampled_from(sorted(bigger)), max_size=N)) if bigger else set()
-    known = draw(st.sets(st.integers(0, N - 1), max_size=4)) - bigger
-    name = "s{}".format
-    return model, {name(i) for i in known}, {name(i) for i in smaller}, {name(i) for i in bigger}
-
-
-@settings(max_examples=300, deadline=None)
-@given(growing_plans())
-def test_incremental_orderability_check_matches_the_scheduler(case):
-    """What the search carries from a smaller plan to a bigger one gives the scheduler's answer."""
-    model, known, smaller, bigger = case
-    unmet = lambda s: sorted((q for q in model.needs(s) if q not in known), key=str)  # noqa: E731
-    _, done, cover = _stuck(frozenset(smaller), unmet, model.up)
-    assert not schedule(model, known, done)[2], "the part reported orderable is orderable"
-    stuck, done2, _ = _stuck(frozenset(bigger), unmet, model.up, done, cover)
-    assert stuck == schedule(model, known, bigger)[2]
-    assert done <= done2
-    assert set(done2) == set(schedule(model, known, bigger)[0])
