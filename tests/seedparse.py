@@ -46,6 +46,11 @@ def bullets(body: str) -> list[str]:
     return [m.group(1).strip() for m in re.finditer(r"^\s*- (.+)$", body, flags=re.M)]
 
 
+def bullets_under(heading: str) -> list[str]:
+    """The list items of the ``### heading`` subsection, wherever it is."""
+    return bullets(section(heading, level=3))
+
+
 def components() -> dict[str, list[str]]:
     """{component name: [role, ...]} from "Components and roles"."""
     out, current = {}, None

@@ -6,13 +6,13 @@ import itertools
 import re
 import shlex
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from rdflib import Literal, URIRef, Variable
 from rdflib.namespace import SKOS
 from rdflib.plugins.sparql.parserutils import CompValue
 
+import seedparse
 from careergraph import queries
 from careergraph.graph import load
 from careergraph.graph.errors import QueryError, UnknownEntityError, UsageError
@@ -20,7 +20,6 @@ from careergraph.graph.sparql import bind_parameters, prepare, query_type, run_n
 from careergraph.graph.store import KINDS, KnowledgeGraph
 from careergraph.ontology import CG, SCHEMA
 
-SEED = Path(__file__).resolve().parents[1] / "ontology" / "data" / "seed.txt"
 NAMES = queries.names()
 
 
@@ -33,37 +32,12 @@ def run(kg, name, **params):
     return run_named(kg, name, **params)
 
 
-# -- the seed document, read independently of the dataset ---------------------------
-
-def seed_section(title: str, level: str = "## ") -> str:
-    text = SEED.read_text(encoding="utf-8")
-    start = text.index(level + title)
-    rest = text[start + len(level + title):]
-    end = re.search(rf"\n{re.escape(level)}(?!#)", rest)
-    return rest[: end.start()] if end else rest
-
-
-def seed_components() -> dict[str, list[str]]:
-    """Component name -> role names, from "Components and roles"."""
-    out, current = {}, None
-    for line in seed_section("Components and roles").splitlines():
-        m = re.match(r"^- \*\*(.+)\*\*", line)
-        if m:
-            current = m.group(1)
-            out[current] = []
-        elif re.match(r"^\s+- ", line) and current:
-            out[current].append(line.strip()[2:].strip())
-    return out
+# -- the seed document, read independently of the dataset (tests/seedparse.py) -------
 
 
 def seed_postings() -> list[tuple[str, str]]:
     """(title, organization) of each analyzed posting."""
-    return re.findall(r"^\d+\. \*\*(.+?)\*\* — (.+?)\s*$", seed_section("Analyzed job postings", "### "),
-                      flags=re.M)
-
-
-def seed_bullets(title: str) -> list[str]:
-    return [line[2:].strip() for line in seed_section(title, "### ").splitlines() if line.startswith("- ")]
+    return [(p["title"], p["company"]) for p in seedparse.postings()]
 
 
 def posting_of_org(kg, org_name: str) -> URIRef:
@@ -232,7 +206,7 @@ def test_typed_parameters(kg):
 # -- answers on the bundled data ------------------------------------------------------
 
 def test_roles_of_each_component_match_the_seed(kg):
-    components = seed_components()
+    components = seedparse.components()
     assert len(components) == 6
     for name, roles in components.items():
         got = {row.role for row in run(kg, "roles-of-component", component=name)}
@@ -241,7 +215,7 @@ def test_roles_of_each_component_match_the_seed(kg):
 
 def test_components_of_a_role_invert_the_seed(kg):
     by_role: dict[URIRef, set] = {}
-    for name, roles in seed_components().items():
+    for name, roles in seedparse.components().items():
         for r in roles:
             by_role.setdefault(kg.resolve(r, "role"), set()).add(kg.resolve(name, "component"))
     for role, components in by_role.items():
@@ -293,7 +267,7 @@ def test_postings_by_seniority_match_the_seed_titles(kg):
 
 
 def test_skills_by_category_cover_the_seed_lists(kg):
-    section = seed_section("Common skills across roles")
+    section = seedparse.section("Common skills across roles")
     category = None
     checked = 0
     for line in section.splitlines():
@@ -340,7 +314,7 @@ def test_skills_in_several_postings_are_counted_from_the_postings(kg, minimum):
 def test_seed_summary_of_common_skills_disagrees_with_the_postings(kg):
     """The seed lists "App Store / Google Play delivery" among skills in several postings; only A3F asks."""
     summary = set()
-    for item in seed_bullets("Skills that appear in several postings"):
+    for item in seedparse.bullets_under("Skills that appear in several postings"):
         name = re.sub(r"\s*\(.*\)\s*$", "", item)
         for part in re.split(r"\s*\+\s*|,\s*", name):
             summary.add(kg.resolve(part, "skill"))
@@ -362,7 +336,7 @@ def test_skills_in_exactly_one_posting(kg):
     assert set(got) == expected and len(got) == len(expected)
     # the seed's "Skills specific to a single posting" name their posting's company in parentheses
     postings_named = set()
-    for item in seed_bullets("Skills specific to a single posting"):
+    for item in seedparse.bullets_under("Skills specific to a single posting"):
         org = re.search(r"\(([^)]*)\)\s*$", item).group(1)
         try:
             postings_named.add(posting_of_org(kg, org))
@@ -423,7 +397,7 @@ def test_people_and_their_gaps_match_the_seed(kg):
             expected[(person, s)] = (s in lacks, s in focus)
     assert got == expected
     author = kg.resolve("Seed author", "person")
-    for item in seed_bullets("Skills I clearly lack"):
+    for item in seedparse.bullets_under("Skills I clearly lack"):
         skill = kg.resolve(re.sub(r"\s*\(.*\)\s*$", "", item), "skill")
         assert got[(author, skill)][0] is True, item
     assert len(run(kg, "people-gaps", person=author)) == len([k for k in got if k[0] == author])
