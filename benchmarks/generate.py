@@ -5,7 +5,7 @@ Scales
 S  the bundled dataset (written out as one file, for the same benchmarks on tiny data)
 M  ESCO-like: ~14,000 skills in a broader hierarchy (40 abstract roots, 400 groups,
    leaves), ~3,000 roles with ~40 skills each, ~20,000 prerequisite edges forming a
-   DAG, effort hours on every learnable skill, one 20-skill person
+   DAG of at most four tiers, effort hours on every learnable skill, one 20-skill person
 L  M plus 100,000 postings with 8-15 required skills (and 0-3 optional) each,
    drawn with power-law (Zipf) skill popularity; about 2M triples
 
@@ -168,24 +168,34 @@ def generate(scale: str, seed: int, out: Path) -> dict:
         w.triple(sid, "skos:broader", f"skill:s{parent[i]:05d}")
         w.triple(sid, "cg:effortHours", decimal(round(rng.lognormvariate(3.0, 0.7), 1) + 2))
 
-    # Prerequisites: edges from a skill to lower-numbered learnable skills only, so a DAG;
-    # most within the same root's subtree.
+    # Prerequisites: a DAG by tiers. Every learnable skill gets a tier, 0 (basic) to 3
+    # (advanced); a skill's prerequisites are skills of a lower tier, most of them under
+    # the same root, so chains are at most four skills long, as in real curricula. Groups
+    # are tier 0: some skills need "some X" first, an OR choice among X's narrower skills.
     def root_of(i):
         while i in parent:
             i = parent[i]
         return i
 
-    by_root: dict[int, list[int]] = {}
-    for i in range(p["roots"], n):
-        by_root.setdefault(root_of(i), []).append(i)
-    edges = set()
     learnable = list(range(p["roots"], n))
+    tier = {i: 0 if i in groups else rng.choices((0, 1, 2, 3), weights=(35, 35, 20, 10))[0]
+            for i in learnable}
+    lower: dict[tuple, list[int]] = {}  # (root, tier) -> skills; (None, tier) -> all roots
+    for i in learnable:
+        for key in ((root_of(i), tier[i]), (None, tier[i])):
+            lower.setdefault(key, []).append(i)
+    sources = [i for i in learnable if tier[i] > 0]
+    edges = set()
     while len(edges) < p["prerequisites"]:
-        i = rng.choice(learnable[50:])
-        pool = by_root[root_of(i)] if rng.random() < 0.7 else learnable
-        j = pool[bisect.bisect_left(pool, i) - 1 - rng.randrange(max(1, min(200, bisect.bisect_left(pool, i))))] \
-            if bisect.bisect_left(pool, i) > 0 else None
-        if j is not None and j < i and (i, j) not in edges and parent.get(i) != j:
+        i = rng.choice(sources)
+        t = rng.randrange(tier[i])
+        if rng.random() < 0.08:
+            pool = [g for g in lower.get((root_of(i), 0), ()) if g in groups] or lower[(None, 0)]
+        else:
+            pool = lower.get((root_of(i), t)) if rng.random() < 0.7 else None
+            pool = pool or lower[(None, t)]
+        j = rng.choice(pool)
+        if j != i and parent.get(i) != j and (i, j) not in edges:
             edges.add((i, j))
     for i, j in sorted(edges):
         w.triple(f"skill:s{i:05d}", "cg:prerequisite", f"skill:s{j:05d}")
