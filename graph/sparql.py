@@ -15,6 +15,22 @@ Queries may use careergraph's prefixes (``cg:``, ``skill:``, ``role:``,
 ``posting:``, ``skos:``, ``schema:``...; see
 :data:`careergraph.ontology.PREFIXES`) without PREFIX lines; a PREFIX line in
 the query overrides them.
+
+Every backend answers the same query with the same rows (``kg.backend``):
+
+* ``"rdflib"`` (in memory): rdflib's evaluator, values bound through
+  ``initBindings``.
+* ``"oxigraph"`` (a workspace, ``--store``): pyoxigraph evaluates the query
+  itself, in a forked child like rdflib's (the child reads the same open
+  store; a timeout kills it). Values enter the text through
+  :func:`inline_bindings`, as escaped SPARQL terms.
+* ``"endpoint"`` (``--endpoint``): the text with the values inlined the same
+  way is sent to the server (see :mod:`careergraph.graph.endpoint`).
+
+Results come back as rdflib terms; ``xsd:string`` literals become plain
+literals, as rdflib's own parsers make them. Oxigraph writes numbers in their
+canonical form (``80.0`` as ``80``), so numeric literals of other backends
+equal rdflib's by value (``Literal.eq``), not always by lexical form.
 """
 
 from __future__ import annotations
@@ -27,7 +43,7 @@ from itertools import islice
 from typing import Mapping
 
 from pyparsing import ParseException, ParseResults
-from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib import XSD, BNode, Dataset, Graph, Literal, URIRef
 from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
@@ -44,6 +60,10 @@ __all__ = [
     "prepare",
     "query_type",
     "bind_parameters",
+    "sparql_term",
+    "inline_bindings",
+    "with_prefixes",
+    "from_oxigraph",
     "run_sparql",
     "run_named",
 ]
@@ -292,6 +312,220 @@ def bind_parameters(kg, named, params: Mapping) -> dict:
     return bindings
 
 
+# -- values in the text, for engines without initBindings ------------------------------
+
+_IRI_FORBIDDEN = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+_LANGUAGE = re.compile(r"[A-Za-z]+(-[A-Za-z0-9]+)*")
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+_NAME_END = r"(?![\w\u00B7\u0300-\u036F\u203F-\u2040])"
+
+
+def sparql_term(term) -> str:
+    """``term`` written as a SPARQL term: the only way a value enters a query's text.
+
+    IRIs are checked (no characters an IRI may not hold), strings escaped,
+    language tags checked; ``xsd:string`` literals are written as plain
+    strings (the same term in RDF 1.1).
+
+    Raises
+    ------
+    QueryError
+        ``term`` is a blank node (a query cannot name a stored blank node),
+        an IRI with forbidden characters, or not an rdflib term.
+
+    Examples
+    --------
+    >>> from rdflib import Literal, URIRef
+    >>> sparql_term(Literal('say "hi"\\n'))
+    '"say \\\\"hi\\\\"\\\\n"'
+    >>> sparql_term(Literal(2))
+    '"2"^^<http://www.w3.org/2001/XMLSchema#integer>'
+    >>> sparql_term(URIRef("https://w3id.org/careergraph/skill/dart"))
+    '<https://w3id.org/careergraph/skill/dart>'
+    """
+    if isinstance(term, URIRef):
+        if _IRI_FORBIDDEN.search(str(term)):
+            raise QueryError(f"cannot write {str(term)!r} as an IRI in a query: it holds characters "
+                             "an IRI may not contain")
+        return f"<{term}>"
+    if isinstance(term, Literal):
+        body = '"' + "".join(_ESCAPES.get(ch, ch) for ch in str(term)) + '"'
+        if term.language:
+            if not _LANGUAGE.fullmatch(term.language):
+                raise QueryError(f"cannot write language tag {term.language!r} in a query")
+            return f"{body}@{term.language}"
+        if term.datatype is not None and term.datatype != XSD.string:
+            return f"{body}^^{sparql_term(URIRef(term.datatype))}"
+        return body
+    if isinstance(term, BNode):
+        raise QueryError(f"blank node _:{term} cannot be a query value outside rdflib: a query "
+                         "cannot name a stored blank node")
+    raise QueryError(f"cannot use {term!r} as a query value: not an rdflib term")
+
+
+def _keyword(word: str) -> str:
+    """A regex for a SPARQL keyword, not part of a name, a prefixed name or a variable."""
+    return rf"(?<![\w:.\-?$\\]){word}(?![\w:\-])"
+
+
+def _closing(masked: str, start: int, open_: str, close: str) -> int:
+    """The index of the bracket closing the one at ``start`` (the end of the text if none)."""
+    depth = 0
+    for i in range(start, len(masked)):
+        if masked[i] == open_:
+            depth += 1
+        elif masked[i] == close:
+            depth -= 1
+            if depth == 0:
+                return i
+    return len(masked)
+
+
+def _projections(masked: str):
+    """Each SELECT's projection: (start, end, positions of its top-level items, star, WHERE's ``{``)."""
+    found = []
+    for m in re.finditer(_keyword("SELECT"), masked, re.I):
+        i, depth, star = m.end(), 0, False
+        where_kw = re.compile(_keyword("WHERE"), re.I)
+        while i < len(masked):
+            ch = masked[i]
+            if depth == 0 and (ch == "{" or where_kw.match(masked, i)):
+                break
+            if ch == "(":
+                depth += 1
+            elif ch == ")":
+                depth -= 1
+            elif ch == "*" and depth == 0:
+                star = True
+            i += 1
+        top = set()
+        depth = 0
+        for j in range(m.end(), i):
+            if masked[j] == "(":
+                depth += 1
+            elif masked[j] == ")":
+                depth -= 1
+            elif masked[j] in "?$" and depth == 0:
+                top.add(j)
+        brace = masked.find("{", i)
+        found.append((m.end(), i, top, star, brace))
+    return found
+
+
+def _modifier_regions(masked: str):
+    """The spans of GROUP BY and ORDER BY clauses, where a constant must be bracketed."""
+    regions = []
+    end_kw = re.compile(r"[{}]|" + "|".join(_keyword(w) for w in
+                                             ("HAVING", "LIMIT", "OFFSET", "VALUES", "ORDER", "GROUP")), re.I)
+    for m in re.finditer(_keyword(r"(?:GROUP|ORDER)\s+BY"), masked, re.I):
+        stop = end_kw.search(masked, m.end())
+        regions.append((m.end(), stop.start() if stop else len(masked)))
+    return regions
+
+
+def inline_bindings(text: str, bindings: Mapping) -> str:
+    """``text`` with each bound variable replaced by its value, written as a SPARQL term.
+
+    This is what rdflib's ``initBindings`` does, as query text, for engines
+    that have no such thing (Oxigraph's own substitution only binds variables
+    of the SELECT list; SPARQL servers have none): the variable is replaced
+    everywhere in the query (subqueries, FILTERs, HAVING included); where it is
+    selected, ``?v`` becomes ``(value AS ?v)`` (with ``SELECT *``, a
+    ``BIND(value AS ?v)`` opens the WHERE clause) so the rows still show it;
+    in GROUP BY and ORDER BY it is bracketed; ``BOUND(?v)`` becomes ``true``.
+    Values are written only by :func:`sparql_term` (escaped), never pasted.
+
+    Raises
+    ------
+    QueryError
+        A bound variable is assigned by the query (``AS ?v``, ``VALUES ?v``),
+        or a value cannot be written as a term (a blank node).
+
+    Examples
+    --------
+    >>> from rdflib import URIRef
+    >>> role = URIRef("https://w3id.org/careergraph/role/qa-engineer")
+    >>> print(inline_bindings("SELECT ?role ?c WHERE { ?c cg:staffedBy ?role }", {"role": role}))
+    SELECT (<https://w3id.org/careergraph/role/qa-engineer> AS ?role) ?c WHERE { ?c cg:staffedBy <https://w3id.org/careergraph/role/qa-engineer> }
+    """
+    if not bindings:
+        return text
+    terms = {str(name): sparql_term(value) for name, value in bindings.items()}
+    masked = _mask_strings_and_iris(text)
+    pattern = "|".join(re.escape(n) for n in sorted(terms, key=len, reverse=True))
+    variable = re.compile(rf"(?<![\w\\])[?$]({pattern}){_NAME_END}")
+    projections = _projections(masked)
+    projected = set().union(*(top for _, _, top, _, _ in projections))
+    modifiers = _modifier_regions(masked)
+    edits = []
+    for m in variable.finditer(masked):
+        name, term = m.group(1), terms[m.group(1)]
+        before = masked[max(0, m.start() - 400):m.start()]
+        if re.search(_keyword("AS") + r"\s*\Z", before, re.I):
+            raise QueryError(f"?{name} is a parameter of the query, so the query cannot assign it (AS ?{name})")
+        if re.search(_keyword("VALUES") + r"\s*(\(\s*([?$][^\s()]+\s*)*)?\Z", before, re.I):
+            raise QueryError(f"?{name} is a parameter of the query, so the query cannot list values "
+                             f"for it (VALUES ?{name})")
+        bound = re.search(_keyword("BOUND") + r"\s*\(\s*\Z", before, re.I)
+        after = re.match(r"\s*\)", masked[m.end():])
+        if bound and after:
+            edits.append((m.start() - (len(before) - bound.start()), m.end() + after.end(), "true"))
+        elif m.start() in projected:
+            edits.append((m.start(), m.end(), f"({term} AS ?{name})"))
+        elif any(a <= m.start() < b for a, b in modifiers):
+            edits.append((m.start(), m.end(), f"({term})"))
+        else:
+            edits.append((m.start(), m.end(), term))
+    for _, _, _, star, brace in projections:
+        if star and brace >= 0:
+            inside = masked[brace:_closing(masked, brace, "{", "}")]
+            used = dict.fromkeys(m.group(1) for m in variable.finditer(inside))
+            binds = "".join(f" BIND({terms[n]} AS ?{n})" for n in used)
+            if binds:
+                edits.append((brace + 1, brace + 1, binds))
+    out = text
+    for start, end, replacement in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
+        out = out[:start] + replacement + out[end:]
+    return out
+
+
+def with_prefixes(text: str) -> str:
+    """``text`` with PREFIX lines for careergraph's prefixes it uses but does not declare.
+
+    For engines that do not know careergraph's prefixes (SPARQL servers).
+
+    Examples
+    --------
+    >>> print(with_prefixes("ASK { skill:dart a cg:Skill }"))
+    PREFIX cg: <https://w3id.org/careergraph/ns#>
+    PREFIX skill: <https://w3id.org/careergraph/skill/>
+    ASK { skill:dart a cg:Skill }
+    """
+    masked = _mask_strings_and_iris(text)
+    declared = {m.group(1) for m in re.finditer(_keyword("PREFIX") + r"\s*([\w.\-]*):", masked, re.I)}
+    used = {m.group(1) for m in re.finditer(r"(?<![\w.\-:?$\\])([A-Za-z][\w.\-]*|):", masked)}
+    lines = [f"PREFIX {p}: <{ns}>" for p, ns in PREFIXES.items() if p in used and p not in declared]
+    return "\n".join([*lines, text]) if lines else text
+
+
+def from_oxigraph(term):
+    """A pyoxigraph term as the rdflib term rdflib's parsers would make (None stays None)."""
+    import pyoxigraph as ox
+
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        datatype = term.datatype.value
+        return Literal(term.value) if datatype == str(XSD.string) else Literal(term.value, datatype=URIRef(datatype))
+    raise QueryError(f"cannot read {term!r}: RDF-star triple terms are not supported")
+
+
 # -- evaluation ------------------------------------------------------------------------
 
 def _evaluate(graph, query: Query, bindings: Mapping, limit: int | None):
@@ -308,6 +542,32 @@ def _evaluate(graph, query: Query, bindings: Mapping, limit: int | None):
     triples = list(islice(iter(result.graph), stop))
     truncated = limit is not None and len(triples) > limit
     return (result.type, triples[:limit] if truncated else triples, truncated)
+
+
+def _evaluate_oxigraph(store, text: str, kind: str, limit: int | None):
+    """Run ``text`` (values already inlined) in pyoxigraph; the same answer as :func:`_evaluate`."""
+    import pyoxigraph as ox
+
+    prefixes = {prefix: str(ns) for prefix, ns in PREFIXES.items()}
+    try:
+        result = store.query(text, prefixes=prefixes, use_default_graph_as_union=True)
+        stop = None if limit is None else limit + 1
+        if isinstance(result, ox.QueryBoolean):
+            return ("ASK", bool(result))
+        if isinstance(result, ox.QuerySolutions):
+            names = [v.value for v in result.variables]
+            rows = [tuple(from_oxigraph(solution[i]) for i in range(len(names)))
+                    for solution in islice(result, stop)]
+            truncated = limit is not None and len(rows) > limit
+            return ("SELECT", names, rows[:limit] if truncated else rows, truncated)
+        triples = [(from_oxigraph(t.subject), from_oxigraph(t.predicate), from_oxigraph(t.object))
+                   for t in islice(result, stop)]
+    except SyntaxError as err:
+        raise QueryError(f"Oxigraph cannot read the query: {' '.join(str(err).split())}") from err
+    except (OSError, RuntimeError, ValueError) as err:
+        raise QueryError(f"query failed: {type(err).__name__}: {' '.join(str(err).split())}") from err
+    truncated = limit is not None and len(triples) > limit
+    return (kind, triples[:limit] if truncated else triples, truncated)
 
 
 def _build(answer) -> QueryResult:
@@ -364,15 +624,22 @@ def _child_spawn(conn, nquads, text, bindings, limit):
     _reply(conn, work)
 
 
+def _child_work(conn, work):
+    _reply(conn, work)
+
+
 def _run_in_child(kg, text, query, bindings, limit, timeout, method):
+    if method == "fork":
+        return _run_process(_child_fork, (kg.graph, query, bindings, limit), timeout, method)
+    return _run_process(_child_spawn, (kg.graph.serialize(format="nquads"), text, bindings, limit),
+                        timeout, method)
+
+
+def _run_process(target, args, timeout, method):
+    """Run ``target(conn, *args)`` in a child process; its answer, or the error it reported."""
     ctx = multiprocessing.get_context(method)
     receiver, sender = ctx.Pipe(duplex=False)
-    if method == "fork":
-        args = (sender, kg.graph, query, bindings, limit)
-        target = _child_fork
-    else:
-        args = (sender, kg.graph.serialize(format="nquads"), text, bindings, limit)
-        target = _child_spawn
+    args = (sender, *args)
     process = ctx.Process(target=target, args=args, daemon=True, name="careergraph-query")
     process.start()
     sender.close()
@@ -390,8 +657,23 @@ def _run_in_child(kg, text, query, bindings, limit, timeout, method):
         process.join()
         receiver.close()
     if message[0] == "error":
+        if message[1] == "QueryError":  # already worded for the user
+            raise QueryError(message[2])
         raise QueryError(f"query failed: {message[1]}: {message[2]}")
     return message[1]
+
+
+def _run_oxigraph(store, text, kind, timeout, limit):
+    """Oxigraph's answer, in a forked child when there is a time limit and fork exists.
+
+    The child inherits the open store and only reads it, so a timeout can kill
+    it at any moment without harm to the store. Without fork (Windows), the
+    query runs in this process and the time limit is not enforced.
+    """
+    work = functools.partial(_evaluate_oxigraph, store, text, kind, limit)
+    if timeout is None or START_METHOD != "fork":
+        return work()
+    return _run_process(_child_work, (work,), timeout, "fork")
 
 
 def run_sparql(kg, text: str, *, bindings: Mapping | None = None,
@@ -407,8 +689,10 @@ def run_sparql(kg, text: str, *, bindings: Mapping | None = None,
         Variable name to rdflib term, bound with ``initBindings``.
     timeout : float or None
         Seconds before the query is stopped (default 30). The query runs
-        in a child process; ``None`` runs it in this process with no limit
-        (only for queries you trust to finish).
+        in a child process (rdflib, Oxigraph; for Oxigraph only where fork
+        exists); ``None`` runs it in this process with no limit (only for
+        queries you trust to finish). On an endpoint it is the HTTP timeout
+        of the request.
     limit : int, optional
         Return at most this many rows (or triples); ``result.truncated``
         tells whether there were more.
@@ -440,6 +724,13 @@ def run_sparql(kg, text: str, *, bindings: Mapping | None = None,
         raise UsageError(f"limit must be a positive whole number, not {limit!r}")
     query = prepare(text)
     bindings = dict(bindings or {})
+    backend = getattr(kg, "backend", "rdflib")
+    if backend == "endpoint":
+        return _build(kg.endpoint.evaluate(text, bindings, kind=query_type(query), timeout=timeout,
+                                           limit=limit))
+    if backend == "oxigraph":
+        return _build(_run_oxigraph(kg.oxigraph, inline_bindings(text, bindings), query_type(query),
+                                    timeout, limit))
     if timeout is None:
         try:
             answer = _evaluate(kg.graph, query, bindings, limit)

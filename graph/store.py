@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -93,6 +94,37 @@ class KnowledgeGraph:
 
     def __repr__(self) -> str:
         return f"<KnowledgeGraph {len(self)} triples from {len(self.sources)} sources>"
+
+    # -- the storage behind it ------------------------------------------------
+    @property
+    def backend(self) -> str:
+        """Where the triples live and queries run.
+
+        ``"rdflib"``: rdflib's in-memory store (:func:`load`); ``"oxigraph"``:
+        a pyoxigraph store, such as a workspace's (``--store``), queried by
+        Oxigraph itself; ``"endpoint"``: a SPARQL server (``--endpoint``, see
+        :mod:`careergraph.graph.endpoint`).
+
+        Examples
+        --------
+        >>> load().backend
+        'rdflib'
+        """
+        return "oxigraph" if self.oxigraph is not None else "rdflib"
+
+    @property
+    def oxigraph(self):
+        """The pyoxigraph ``Store`` holding the triples, or None when they are not in Oxigraph.
+
+        For a workspace this is the workspace's handle on its store: it
+        forwards every ``Store`` method and refuses use once the workspace is
+        closed.
+        """
+        store_class = getattr(sys.modules.get("oxrdflib"), "OxigraphStore", None)
+        store = getattr(self.dataset, "store", None)
+        if store_class is not None and isinstance(store, store_class):
+            return store._inner
+        return None
 
     # -- names ---------------------------------------------------------------
     def resolve(self, name: str, kind: str | Iterable[str] | None = None) -> URIRef:

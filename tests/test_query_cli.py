@@ -76,7 +76,7 @@ def test_query_show_prints_parameters_and_text():
     assert q.title in result.stdout
     for p in q.parameters:
         assert p.signature() in result.stdout
-    assert "SELECT ?skill ?requirement ?status ?via" in result.stdout
+    assert "SELECT DISTINCT ?skill ?requirement ?status ?via" in result.stdout
     import json
 
     shown = json.loads(invoke("query", "show", "skill-gap", "--format", "json").stdout)
