@@ -30,10 +30,14 @@ def _version() -> str:
               type=click.Path(file_okay=False),
               help="Work on the persistent workspace in DIR (made by `careergraph init DIR`) instead of "
                    "the bundled data in memory. Also read from $CAREERGRAPH_STORE.")
+@click.option("--endpoint", "endpoint", metavar="URL", envvar="CAREERGRAPH_ENDPOINT",
+              help="Work on the data of this SPARQL 1.1 endpoint (Oxigraph server, Virtuoso, GraphDB, "
+                   "QLever, Fuseki, Neptune): queries run there, the algorithms pull the subgraph they "
+                   "need. Also read from $CAREERGRAPH_ENDPOINT.")
 @click.version_option(version=None, package_name="careergraph", prog_name="careergraph",
                       message="%(prog)s %(version)s")
 @click.pass_context
-def cli(ctx, data, store):
+def cli(ctx, data, store, endpoint):
     """careergraph: a career knowledge graph of components, roles, skills, job postings and people.
 
     It ships a dataset (a messenger backend's components and roles, a Flutter
@@ -46,8 +50,15 @@ def cli(ctx, data, store):
         careergraph info
         careergraph --data me.ttl validate
         careergraph --store ~/careers path --to "Senior Flutter Developer at Effective"
+        careergraph --endpoint http://localhost:7878/query query run skills-of-role -p role=role:qa-engineer
     """
-    ctx.obj = State(data, store)
+    if endpoint and (store or data):
+        from .options import CliError
+
+        given = "--store" if store else "--data"
+        raise CliError(f"--endpoint does not mix with {given}: the data is the endpoint's "
+                       "(unset CAREERGRAPH_ENDPOINT or CAREERGRAPH_STORE if one comes from there)", 2)
+    ctx.obj = State(data, store, endpoint)
     ctx.call_on_close(ctx.obj.close)
 
 

@@ -6,15 +6,16 @@ import functools
 
 import click
 
-__all__ = ["State", "pass_state", "format_option", "handle_errors"]
+__all__ = ["State", "pass_state", "format_option", "handle_errors", "CliError"]
 
 
 class State:
     """What the global options chose; the knowledge graph loads on first use."""
 
-    def __init__(self, data=(), store=None):
+    def __init__(self, data=(), store=None, endpoint=None):
         self.data = list(data)
         self.store = store
+        self.endpoint = endpoint
         self._kg = None
         self._workspace = None
 
@@ -41,7 +42,11 @@ class State:
     @property
     def kg(self):
         if self._kg is None:
-            if self.store is not None:
+            if self.endpoint:
+                from careergraph.graph.endpoint import connect
+
+                self._kg = connect(self.endpoint)
+            elif self.store is not None:
                 if self.data:
                     from careergraph.graph.errors import UsageError
 

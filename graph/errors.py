@@ -11,6 +11,7 @@ __all__ = [
     "QueryTimeoutError",
     "NoPathError",
     "UnmatchedNamesError",
+    "EndpointError",
 ]
 
 
@@ -19,7 +20,7 @@ class CareerGraphError(Exception):
 
     ``exit_code`` is the command-line exit status the CLI uses for it:
     1 for data and domain errors, 2 for usage errors (bad names, bad
-    parameters), 3 for timeouts.
+    parameters), 3 for timeouts, 4 when a SPARQL endpoint fails.
     """
 
     exit_code = 1
@@ -105,3 +106,13 @@ class UnmatchedNamesError(InvalidDataError):
     def __init__(self, message, *, unmatched, path=None):
         self.unmatched = list(unmatched)
         super().__init__(message, path=path)
+
+
+class EndpointError(CareerGraphError):
+    """A SPARQL endpoint cannot be reached, fails (HTTP error), or does not answer in SPARQL.
+
+    The message names the endpoint's URL. A query the server runs past its
+    time limit is a :class:`QueryTimeoutError` instead, as on every backend.
+    """
+
+    exit_code = 4

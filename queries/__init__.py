@@ -18,7 +18,15 @@ CURIE or a label), ``iri`` (any entity) or a literal type (``string``,
 ``integer``, ``decimal``, ``boolean``). A parameter is ``required``, has a
 ``default``, or is ``optional`` (left unbound when omitted). Write queries so
 that every parameter variable appears in a mandatory pattern: rdflib binds it
-for the whole query, OPTIONAL parts included.
+for the whole query, OPTIONAL parts included. On Oxigraph and SPARQL servers
+the values are written into the text instead
+(:func:`careergraph.graph.sparql.inline_bindings`), so a query must not
+assign a parameter itself (``AS ?param``, ``VALUES ?param``).
+
+Write ``SELECT DISTINCT`` unless repeated rows are meant: the facts of every
+source are queried together, and where two sources state the same triple,
+Oxigraph and Virtuoso (whose union of named graphs is a bag) would repeat
+the rows it matches, while rdflib (whose union is a set) would not.
 
 The query text may use careergraph's prefixes (``cg:``, ``skill:``,
 ``role:``... see :data:`careergraph.ontology.PREFIXES`) without declaring them.

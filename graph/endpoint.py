@@ -1,0 +1,398 @@
+"""A SPARQL 1.1 server as the knowledge graph: named queries run there, algorithms get a pulled subgraph.
+
+careergraph speaks the SPARQL 1.1 Protocol (a query as an URL-encoded POST,
+results as SPARQL JSON) to any server: Oxigraph server, Virtuoso, GraphDB,
+QLever, Fuseki, Amazon Neptune. What runs where:
+
+* Named queries and ad-hoc SPARQL (``kg.query``, ``kg.sparql``, ``careergraph
+  query run``, ``careergraph sparql``) run on the server. The text is checked
+  first (:func:`careergraph.graph.sparql.prepare`: no updates, SERVICE,
+  FROM); parameter values enter it as escaped SPARQL terms
+  (:func:`careergraph.graph.sparql.inline_bindings`), never as pasted text.
+* Names (``kg.resolve``, ``kg.label``) use the labels and types, pulled once.
+* The algorithms (paths, ranking, gaps, viz, explain) work on ``kg.graph``:
+  the first use pulls the triples they read (careergraph's properties, types
+  of careergraph classes, labels, descriptions, ``skos:broader``,
+  schema.org's posting properties) into memory with paged SELECTs, one
+  predicate at a time (``ORDER BY ?s ?o LIMIT page OFFSET k`` when a
+  predicate has more than one page). That costs one transfer of that
+  subgraph per process; everything else on the server stays there. The
+  pulled triples keep no named graph: they form one source, the endpoint.
+
+The server's default graph must be the union of its named graphs (the
+named queries read facts from every source): Virtuoso, GraphDB, QLever and
+Neptune do this by default; start Oxigraph with ``--union-default-graph``
+and configure Fuseki with ``unionDefaultGraph``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from types import SimpleNamespace
+
+from rdflib import RDF, RDFS, BNode, Dataset, Literal, URIRef
+from rdflib.namespace import DCTERMS, SKOS
+
+from careergraph.ontology import CG, PREFIXES, SCHEMA
+
+from . import resolve as _resolve
+from .errors import EndpointError, QueryError, QueryTimeoutError, UsageError
+from .models import Info, SourceInfo
+from .store import KINDS, KnowledgeGraph
+
+__all__ = ["Endpoint", "EndpointKnowledgeGraph", "connect", "pull", "PULLED_PREDICATES",
+           "NAME_PREDICATES", "DEFAULT_PAGE_SIZE", "DEFAULT_TIMEOUT"]
+
+#: Rows per request when pulling a subgraph (``CAREERGRAPH_ENDPOINT_PAGE_SIZE`` on the command line).
+DEFAULT_PAGE_SIZE = 10000
+#: Seconds an HTTP request may take, unless the caller says otherwise.
+DEFAULT_TIMEOUT = 30.0
+
+_JSON = "application/sparql-results+json"
+_RDF_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.5"
+_RDF_TYPES = {"application/n-triples": "nt", "text/plain": "nt", "text/turtle": "turtle",
+              "application/x-turtle": "turtle", "application/rdf+xml": "xml",
+              "application/ld+json": "json-ld"}
+
+#: The properties ``kg.resolve`` and ``kg.label`` read.
+NAME_PREDICATES = (RDFS.label, SKOS.prefLabel, SCHEMA.title, SCHEMA.name, SKOS.altLabel, SKOS.hiddenLabel)
+
+
+def _cg_terms(upper: bool) -> list[URIRef]:
+    return [CG[name] for name in CG.__annotations__ if name[:1].isupper() == upper]
+
+
+#: Every property pulled for the algorithms (``rdf:type`` is pulled only for careergraph's classes).
+PULLED_PREDICATES = (
+    *_cg_terms(upper=False),
+    *NAME_PREDICATES,
+    SKOS.broader, SKOS.definition, SKOS.scopeNote, RDFS.comment, SCHEMA.description, DCTERMS.description,
+    SCHEMA.hiringOrganization, SCHEMA.url,
+)
+
+
+def _short(text: str, size: int = 200) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= size else text[:size - 1] + "…"
+
+
+def _term(value: dict):
+    """A SPARQL JSON result term as an rdflib term (``xsd:string`` becomes a plain literal)."""
+    kind = value.get("type")
+    if kind == "uri":
+        return URIRef(value["value"])
+    if kind == "bnode":
+        return BNode(value["value"])
+    if kind in ("literal", "typed-literal"):
+        lang = value.get("xml:lang")
+        datatype = value.get("datatype")
+        if lang:
+            return Literal(value["value"], lang=lang)
+        if datatype and datatype != "http://www.w3.org/2001/XMLSchema#string":
+            return Literal(value["value"], datatype=URIRef(datatype))
+        return Literal(value["value"])
+    raise ValueError(f"unknown term type {kind!r}")
+
+
+class Endpoint:
+    """A SPARQL 1.1 query endpoint, by its URL.
+
+    Parameters
+    ----------
+    url : str
+        The query URL, e.g. ``http://localhost:7878/query``.
+    timeout : float
+        Seconds an HTTP request may wait for the server (connecting, and
+        each read).
+
+    Raises
+    ------
+    UsageError
+        ``url`` is not an http(s) URL.
+    """
+
+    def __init__(self, url: str, *, timeout: float = DEFAULT_TIMEOUT):
+        parts = urllib.parse.urlsplit(str(url))
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise UsageError(f"endpoint {url!r} is not an http:// or https:// URL")
+        self.url = str(url)
+        self.timeout = timeout
+        self.requests = 0
+
+    def __repr__(self) -> str:
+        return f"<Endpoint {self.url}>"
+
+    # -- HTTP ------------------------------------------------------------------
+    def _post(self, text: str, accept: str, timeout: float | None) -> tuple[str, bytes]:
+        """POST the query; the response's content type and body."""
+        timeout = self.timeout if timeout is None else timeout
+        body = urllib.parse.urlencode({"query": text}).encode("utf-8")
+        request = urllib.request.Request(self.url, data=body, method="POST", headers={
+            "Accept": accept, "Content-Type": "application/x-www-form-urlencoded; charset=UTF-8",
+            "User-Agent": "careergraph"})
+        self.requests += 1
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                kind = response.headers.get_content_type()
+                return kind, response.read()
+        except urllib.error.HTTPError as err:
+            detail = _short(err.read().decode("utf-8", "replace") or err.reason)
+            if err.code == 400:
+                raise QueryError(f"{self.url} refused the query (HTTP 400): {detail}") from err
+            raise EndpointError(f"{self.url}: HTTP {err.code} {err.reason}: {detail}") from err
+        except urllib.error.URLError as err:
+            reason = err.reason
+            if isinstance(reason, (socket.timeout, TimeoutError)):
+                raise EndpointError(f"{self.url}: no answer within {timeout:g} s while connecting") from err
+            raise EndpointError(f"{self.url}: cannot reach the SPARQL endpoint: "
+                                f"{getattr(reason, 'strerror', None) or reason}") from err
+        except (socket.timeout, TimeoutError) as err:
+            raise QueryTimeoutError(f"query stopped after {timeout:g} s: {self.url} did not answer "
+                                    "within the time limit") from err
+        except (OSError, ValueError) as err:  # connection reset, bad status line...
+            raise EndpointError(f"{self.url}: {type(err).__name__}: {_short(err)}") from err
+
+    def _json(self, text: str, timeout: float | None) -> dict:
+        kind, body = self._post(text, f"{_JSON}, application/json;q=0.9", timeout)
+        try:
+            if "json" not in kind:
+                raise ValueError(kind)
+            data = json.loads(body.decode("utf-8"))
+            if not isinstance(data, dict) or ("results" not in data and "boolean" not in data):
+                raise ValueError(kind)
+        except (ValueError, UnicodeDecodeError) as err:
+            raise EndpointError(f"{self.url}: the answer is not SPARQL JSON results ({kind}, "
+                                f"{_short(body.decode('utf-8', 'replace'), 60)!r}); is this the query URL "
+                                "of a SPARQL endpoint?") from err
+        return data
+
+    # -- queries ------------------------------------------------------------------
+    def select(self, text: str, *, timeout: float | None = None) -> tuple[list[str], list[tuple]]:
+        """Run a SELECT query: the variable names and the rows (tuples of rdflib terms, None if unbound)."""
+        data = self._json(text, timeout)
+        try:
+            names = list(data["head"]["vars"])
+            rows = [tuple(_term(b[n]) if n in b else None for n in names) for b in data["results"]["bindings"]]
+        except (KeyError, TypeError, ValueError) as err:
+            raise EndpointError(f"{self.url}: malformed SPARQL JSON results: {_short(err)}") from err
+        return names, rows
+
+    def ask(self, text: str, *, timeout: float | None = None) -> bool:
+        """Run an ASK query."""
+        data = self._json(text, timeout)
+        if not isinstance(data.get("boolean"), bool):
+            raise EndpointError(f"{self.url}: the answer to an ASK query has no boolean")
+        return data["boolean"]
+
+    def triples(self, text: str, *, timeout: float | None = None) -> list[tuple]:
+        """Run a CONSTRUCT or DESCRIBE query: its triples."""
+        from rdflib import Graph
+
+        kind, body = self._post(text, _RDF_ACCEPT, timeout)
+        fmt = _RDF_TYPES.get(kind)
+        if fmt is None:
+            raise EndpointError(f"{self.url}: the answer to a {text.split()[0]} query is not RDF ({kind})")
+        graph = Graph()
+        try:
+            graph.parse(data=body.decode("utf-8"), format=fmt)
+        except Exception as err:  # rdflib's parsers raise many types
+            raise EndpointError(f"{self.url}: cannot read the RDF it sent ({kind}): {_short(err)}") from err
+        return [(s, p, _plain(o)) for s, p, o in graph]
+
+    def evaluate(self, text: str, bindings=None, *, kind: str, timeout: float | None = None,
+                 limit: int | None = None):
+        """Run a checked query with its values inlined; the answer :mod:`~careergraph.graph.sparql` builds on.
+
+        Call :func:`careergraph.graph.sparql.run_sparql` instead: it checks
+        the query first.
+        """
+        from .sparql import inline_bindings, with_prefixes
+
+        full = with_prefixes(inline_bindings(text, bindings or {}))
+        if kind == "ASK":
+            return ("ASK", self.ask(full, timeout=timeout))
+        if kind == "SELECT":
+            names, rows = self.select(full, timeout=timeout)
+            truncated = limit is not None and len(rows) > limit
+            return ("SELECT", names, rows[:limit] if truncated else rows, truncated)
+        triples = self.triples(full, timeout=timeout)
+        truncated = limit is not None and len(triples) > limit
+        return (kind, triples[:limit] if truncated else triples, truncated)
+
+    def _pairs(self, where: str, page_size: int, timeout: float | None) -> list[tuple]:
+        """The ``(?s, ?o)`` rows of ``where``, page by page (ordered only when there is more than a page)."""
+        from .sparql import with_prefixes
+
+        first = f"SELECT ?s ?o WHERE {{ {where} }} LIMIT {page_size + 1}"
+        _, rows = self.select(with_prefixes(first), timeout=timeout)
+        if len(rows) <= page_size:
+            return rows
+        out, offset = [], 0
+        while True:
+            page = f"SELECT ?s ?o WHERE {{ {where} }} ORDER BY ?s ?o LIMIT {page_size} OFFSET {offset}"
+            _, rows = self.select(with_prefixes(page), timeout=timeout)
+            out.extend(rows)
+            if len(rows) < page_size:
+                return out
+            offset += page_size
+
+
+def _plain(term):
+    """``xsd:string`` literals as plain literals, as rdflib's parsers make them."""
+    if isinstance(term, Literal) and term.datatype == URIRef("http://www.w3.org/2001/XMLSchema#string"):
+        return Literal(str(term))
+    return term
+
+
+def pull(endpoint: Endpoint, predicates=PULLED_PREDICATES, *, types: bool = True,
+         page_size: int = DEFAULT_PAGE_SIZE, timeout: float | None = None) -> list[tuple]:
+    """The triples of ``predicates`` (and, with ``types``, the ``rdf:type`` of careergraph's classes).
+
+    One paged SELECT per predicate; see the module's description.
+
+    Raises
+    ------
+    EndpointError, QueryTimeoutError
+        The server cannot be reached, fails, or answers too slowly.
+    """
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
+        raise UsageError(f"page size must be a positive whole number, not {page_size!r}")
+    triples = []
+    for predicate in predicates:
+        rows = endpoint._pairs(f"?s <{predicate}> ?o", page_size, timeout)
+        triples.extend((s, predicate, o) for s, o in rows if s is not None and o is not None)
+    if types:
+        classes = " ".join(f"<{c}>" for c in _cg_terms(upper=True))
+        rows = endpoint._pairs(f"VALUES ?o {{ {classes} }} ?s a ?o", page_size, timeout)
+        triples.extend((s, RDF.type, o) for s, o in rows if s is not None)
+    return triples
+
+
+class EndpointKnowledgeGraph(KnowledgeGraph):
+    """A knowledge graph whose facts live on a SPARQL server. Build one with :func:`connect`.
+
+    ``kg.query``/``kg.sparql`` run on the server; ``kg.resolve`` and
+    ``kg.label`` use the names, pulled on first use; ``kg.graph`` (what the
+    algorithms read) is the subgraph :func:`pull` fetches, on first use.
+    ``kg.info()`` and ``len(kg)`` count on the server.
+    """
+
+    def __init__(self, endpoint: Endpoint, *, page_size: int = DEFAULT_PAGE_SIZE):
+        self.endpoint = endpoint
+        self.page_size = page_size
+        self._dataset = None
+        self._names = None
+        self._index = None
+
+    def __repr__(self) -> str:
+        return f"<KnowledgeGraph on {self.endpoint.url}>"
+
+    @property
+    def backend(self) -> str:
+        return "endpoint"
+
+    @property
+    def oxigraph(self):
+        return None
+
+    @property
+    def source(self) -> SourceInfo:
+        """The one source the pulled triples come from: the endpoint."""
+        count = len(self._dataset) if self._dataset is not None else 0
+        return SourceInfo(URIRef(self.endpoint.url), f"SPARQL endpoint {self.endpoint.url}", "endpoint",
+                          self.endpoint.url, count)
+
+    @property
+    def sources(self) -> list[SourceInfo]:
+        return [self.source]
+
+    @property
+    def dataset(self) -> Dataset:
+        """The pulled subgraph, in memory (pulled on first use)."""
+        if self._dataset is None:
+            started = time.perf_counter()
+            triples = pull(self.endpoint, page_size=self.page_size)
+            ds = Dataset(default_union=True)
+            for prefix, ns in PREFIXES.items():
+                ds.bind(prefix, ns, override=True, replace=True)
+            name = URIRef(self.endpoint.url)
+            ds.addN((s, p, o, ds.graph(name)) for s, p, o in triples)
+            self.pull_seconds = time.perf_counter() - started
+            self._dataset = ds
+            self._names = None
+        return self._dataset
+
+    def _names_view(self):
+        if self._dataset is not None:
+            return self
+        if self._names is None:
+            from rdflib import Graph
+
+            graph = Graph()
+            for prefix, ns in PREFIXES.items():
+                graph.bind(prefix, ns, override=True, replace=True)
+            for triple in pull(self.endpoint, NAME_PREDICATES, page_size=self.page_size):
+                graph.add(triple)
+            self._names = SimpleNamespace(graph=graph, _index=None)
+        return self._names
+
+    def resolve(self, name, kind=None) -> URIRef:
+        return _resolve.resolve(self._names_view(), name, kind)
+
+    def label(self, iri) -> str:
+        return _resolve.label(self._names_view(), iri)
+
+    def __len__(self) -> int:
+        _, rows = self.endpoint.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+        return int(rows[0][0]) if rows and rows[0][0] is not None else 0
+
+    def info(self) -> Info:
+        """Entity counts and the number of triples, counted on the server."""
+        from .sparql import with_prefixes
+
+        values = " ".join(f"<{cls}>" for kind, cls in KINDS.items() if kind != "source")
+        _, rows = self.endpoint.select(with_prefixes(
+            f"SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE {{ VALUES ?class {{ {values} }} ?s a ?class }} "
+            "GROUP BY ?class"))
+        found = {cls: int(n) for cls, n in rows if cls is not None}
+        counts = {kind: found.get(cls, 0) for kind, cls in KINDS.items() if kind != "source"}
+        triples = len(self)
+        return Info(counts=counts, triples=triples,
+                    sources=[SourceInfo(URIRef(self.endpoint.url), f"SPARQL endpoint {self.endpoint.url}",
+                                        "endpoint", self.endpoint.url, triples)])
+
+
+def connect(url: str, *, page_size: int | None = None, timeout: float = DEFAULT_TIMEOUT) -> EndpointKnowledgeGraph:
+    """A knowledge graph on the SPARQL 1.1 endpoint at ``url``; nothing is sent until it is used.
+
+    Parameters
+    ----------
+    url : str
+        The endpoint's query URL (``http://localhost:7878/query`` for
+        Oxigraph server, ``http://host:8890/sparql`` for Virtuoso...).
+    page_size : int, optional
+        Rows per request when pulling the subgraph the algorithms need
+        (default :data:`DEFAULT_PAGE_SIZE`, or ``$CAREERGRAPH_ENDPOINT_PAGE_SIZE``).
+    timeout : float
+        Seconds each HTTP request may wait (queries take their own ``timeout``).
+
+    Raises
+    ------
+    UsageError
+        ``url`` is not an http(s) URL, or the page size is not a positive number.
+    """
+    if page_size is None:
+        raw = os.environ.get("CAREERGRAPH_ENDPOINT_PAGE_SIZE", "").strip()
+        try:
+            page_size = int(raw) if raw else DEFAULT_PAGE_SIZE
+        except ValueError:
+            raise UsageError(f"CAREERGRAPH_ENDPOINT_PAGE_SIZE must be a whole number, not {raw!r}") from None
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
+        raise UsageError(f"page size must be a positive whole number, not {page_size!r}")
+    return EndpointKnowledgeGraph(Endpoint(url, timeout=timeout), page_size=page_size)
