@@ -101,6 +101,7 @@ class SkillModel:
         self._options: dict = {}
         self._needs: dict = {}
         self._sorted_needs: dict = {}
+        self._needs_rev: dict = {}  # sorted needs, reversed: the order the engine's stacks push them
 
     @classmethod
     def from_edges(cls, hours, prerequisites=(), broader=()):
@@ -201,6 +202,14 @@ class SkillModel:
         if found is None:
             found = tuple(sorted(self.needs(skill), key=str))
             self._sorted_needs[skill] = found
+        return found
+
+    def needs_rev(self, skill) -> tuple:
+        """:meth:`sorted_needs` reversed (cached), for the engine's depth-first stacks."""
+        found = self._needs_rev.get(skill)
+        if found is None:
+            found = self.sorted_needs(skill)[::-1]
+            self._needs_rev[skill] = found
         return found
 
     def closure(self, held, lacks=()) -> dict:

@@ -66,9 +66,6 @@ class Solution:
     work: int = 0
 
 
-_PENDING = object()  # marks an estimate being computed
-
-
 @dataclass(frozen=True)
 class _State:
     plan: frozenset
@@ -87,11 +84,8 @@ class _Search:
         self.model = model
         self.known = known
         self.restrict = restrict or {}
-        self._estimates: dict = {}
         self._unmet: dict = {}
-        self._least: dict = {}
-        if like is not None:  # same model and known: reuse its caches (the estimates only order branches)
-            self._estimates = {k: v for k, v in like._estimates.items() if v is not _PENDING}
+        if like is not None:  # same model and known: reuse its cache
             self._unmet = like._unmet
         self.work = 0  # skills touched so far: the deterministic clock of the work budget
 
@@ -109,82 +103,145 @@ class _Search:
 
     def propagate(self, state: _State, add=None, agenda=()) -> _State:
         """Add ``add``, then apply every forced choice; the unmet OR choices stay open."""
-        model = self.model
-        plan, covered, cost = set(state.plan), set(state.covered), state.cost
+        model, known, restrict = self.model, self.known, self.restrict
+        options, up, needs_rev = model.options, model.up, model.needs_rev
+        opt_get, up_get, rev_get, hours_get = model._options.get, model._up.get, model._needs_rev.get, \
+            model.hours.get
+        plan, covered = set(state.plan), set(state.covered)
+        added = []
         stack = list(state.open)
         if add is not None:
             plan.add(add)
-            covered.update(model.up(add))
-            cost = _add(cost, model.weight(add))
-            stack.extend(reversed(self.unmet(add)))
+            covered.update(up(add))
+            added.append(hours_get(add, UNPRICED_WEIGHT))
+            stack.extend(needs_rev(add))
         stack.extend(sorted(agenda, key=str, reverse=True))
         open_ = set()
-        self.work += len(stack)
+        work = len(stack)
+        pop, push = stack.pop, stack.extend
         while stack:
-            skill = stack.pop()
-            if skill in self.known or skill in covered:
+            skill = pop()
+            if skill in known or skill in covered:
                 continue
-            opts = self.options(skill)
+            opts = (restrict.get(skill) if restrict else None) or opt_get(skill) or options(skill)
             if len(opts) == 1:
                 t = opts[0]
                 plan.add(t)
-                covered.update(model.up(t))
-                cost = _add(cost, model.weight(t))
-                unmet = self.unmet(t)
-                self.work += len(unmet)
-                stack.extend(reversed(unmet))
+                covered.update(up_get(t) or up(t))
+                added.append(hours_get(t, UNPRICED_WEIGHT))
+                found = rev_get(t)
+                if found is None:
+                    found = needs_rev(t)
+                work += len(found)
+                push(found)
             else:
                 open_.add(skill)
+        self.work += work
+        cost = _add(state.cost, math.fsum(added)) if added else state.cost
         still = tuple(sorted((s for s in open_ if s not in covered), key=str))
         return _State(frozenset(plan), frozenset(covered), cost, still, add, state.done, state.cover)
 
-    def estimate(self, skill) -> float:
-        """A rough full price of learning ``skill``: its weight plus, per unmet need, the
-        cheapest estimate among the need's options. Shared prerequisites are counted
-        more than once, so this only orders the branches (greedy first), it never prunes.
+    def closure(self, skill, plan, covered, cap=math.inf, owners=(), exclude=frozenset(), blocked=frozenset()):
+        """What learning ``skill`` forces beyond ``plan``: ``(price, skills, open needs)``.
 
-        Iterative (post-order over the needs), so deep prerequisite chains in
-        ESCO-sized taxonomies do not hit Python's recursion limit. Each skill
-        estimated counts one unit of work."""
-        memo = self._estimates
-        if memo.get(skill, _PENDING) is not _PENDING:
-            return memo[skill]
-        weight, unmet, options = self.model.weight, self.unmet, self.options
-        least_of = self._least  # need -> its cheapest option's estimate, once all are final
+        Depth-first over the needs not met by ``covered`` (nor known): a need
+        with one option adds it, a need with several is an open need. ``price``
+        sums the weights of the skills found, or, with ``owners`` (pairs of a
+        claims dict and a key), of the skills all of whose claims are (or now
+        become) that key: the cost-splitting of :meth:`bound`. Once the price
+        reaches ``cap`` the walk stops and returns ``(price, None, None)``; so it
+        does, with an infinite price, when the walk needs a skill in ``blocked``.
+        """
+        model, known, restrict = self.model, self.known, self.restrict
+        options, needs_rev = model.options, model.needs_rev
+        opt_get, rev_get, hours_get = model._options.get, model._needs_rev.get, model.hours.get
+        seen = set()
+        nested = []
+        price = 0.0
         stack = [skill]
         while stack:
-            node = stack[-1]
-            if node not in memo:
-                memo[node] = _PENDING
-                self.work += 1
-                pending = [o for q in unmet(node) if q not in least_of
-                           for o in options(q) if o not in memo]
-                if pending:
-                    stack.extend(reversed(pending))
+            s = stack.pop()
+            if s in blocked:
+                self.work += 1 + len(seen)
+                return math.inf, None, None
+            if s in seen or s in plan or s in exclude:
+                continue
+            seen.add(s)
+            if not owners or all(claims.setdefault(s, key) is key for claims, key in owners):
+                price += hours_get(s, UNPRICED_WEIGHT)
+                if price >= cap:
+                    self.work += 1 + len(seen)
+                    return price, None, None
+            found = rev_get(s)
+            if found is None:
+                found = needs_rev(s)
+            for n in found:
+                if n in known or n in covered:
                     continue
-            if memo[node] is _PENDING:
-                total = weight(node)
-                for q in unmet(node):
-                    least = least_of.get(q)
-                    if least is None:
-                        least, final = math.inf, True
-                        for o in options(q):
-                            v = memo[o]  # a skill still being computed is part of a cycle: its own weight
-                            if v is _PENDING:
-                                v, final = weight(o), False
-                            if v < least:
-                                least = v
-                        if final:
-                            least_of[q] = least
-                    total += least
-                memo[node] = total
-            stack.pop()
-        return memo[skill]
+                opts = (restrict.get(n) if restrict else None) or opt_get(n) or options(n)
+                if len(opts) == 1:
+                    stack.append(opts[0])
+                else:
+                    nested.append(n)
+        self.work += 1 + len(seen)
+        if nested:
+            up = model.up
+            nested = [n for n in dict.fromkeys(nested) if not any(n in up(s) for s in seen)]
+        return price, seen, nested
 
-    def bound(self, state: _State) -> float:
-        """A lower bound on the hours still to add: every open choice costs at least its cheapest option."""
-        weight = self.model.weight
-        return max((min(weight(o) for o in self.options(s)) for s in state.open), default=0.0)
+    def price(self, skill, state: _State, cap=math.inf, owners=(), covered=None, blocked=frozenset()) -> float:
+        """:meth:`closure`'s price of ``skill`` plus, per open need it leaves, its cheapest option's.
+
+        Without ``owners`` an estimate (the open needs' prices may overlap); with
+        them a lower bound on the owned skills' weight in any plan that learns
+        ``skill``: the open needs split the skills again among themselves.
+        ``covered`` (the state's by default) and ``blocked`` go to :meth:`closure`.
+        """
+        plan = state.plan
+        covered = state.covered if covered is None else covered
+        price, seen, nested = self.closure(skill, plan, covered, cap, owners, blocked=blocked)
+        if not nested:
+            return price
+        nested.sort(key=str)
+        sub: dict = {}
+        for n in nested:
+            least = cap - price
+            for t in self.options(n):
+                own = owners + ((sub, n),) if owners else ()
+                v = self.closure(t, plan, covered, least, own, seen, blocked)[0]
+                if v < least:
+                    least = v
+            price += least
+            if price >= cap:
+                return price
+        return price
+
+    def bound(self, state: _State) -> tuple[float, dict, dict]:
+        """A lower bound on the hours still to add: ``(total, {choice: its share}, claims)``.
+
+        Cost splitting: each skill is owned by the first open choice that
+        reaches it, and a choice counts only what it owns, so the choices'
+        cheapest prices add up (a plan pays each skill once, and meets each
+        choice with one of its options and all that option forces).
+        """
+        owners: dict = {}
+        shares = {}
+        for q in state.open:  # first the cheapest price of each choice: it caps the claims below
+            options = self.options(q)
+            least = math.inf
+            for o in options:
+                v = self.price(o, state, least)
+                if v < least:
+                    least = v
+            shares[q] = least
+        for q in state.open:
+            least = shares[q]
+            for o in self.options(q):
+                v = self.price(o, state, least, ((owners, q),))
+                if v < least:
+                    least = v
+            shares[q] = least
+        return math.fsum(shares.values()), shares, owners
 
 
 def schedule(model, known, plan) -> tuple[list, list, list]:
@@ -233,7 +290,7 @@ def unorderable(model, known, plan) -> list:
     return _stuck(plan, lambda s: [q for q in model.needs(s) if q not in known], model.up)[0]
 
 
-def _stuck(plan, unmet, up, done=frozenset(), cover=frozenset()) -> tuple[list, frozenset, frozenset]:
+def _stuck(plan, unmet, up, done=frozenset(), cover=frozenset(), known=frozenset()) -> tuple[list, frozenset, frozenset]:
     """:func:`unorderable` with ``unmet(skill)`` giving the needs not known (the search caches them).
 
     Incremental: ``done`` is a part of ``plan`` already known to be orderable
@@ -241,6 +298,7 @@ def _stuck(plan, unmet, up, done=frozenset(), cover=frozenset()) -> tuple[list, 
     earlier call on a smaller plan; only the other skills are swept. Returns
     ``(stuck pairs, orderable part, what it meets)``; the orderable part is
     the largest one, whatever ``done`` was, so the pairs are the same.
+    Needs in ``known`` are met already (for an ``unmet`` that does not drop them).
     """
     waiting: dict = {}   # need -> skills still waiting for it
     missing: dict = {}   # skill -> how many of its needs are still unmet
@@ -248,7 +306,7 @@ def _stuck(plan, unmet, up, done=frozenset(), cover=frozenset()) -> tuple[list, 
     for skill in plan:
         if skill in done:
             continue
-        needs = [q for q in unmet(skill) if q not in cover]
+        needs = [q for q in unmet(skill) if q not in cover and q not in known]
         missing[skill] = len(needs)
         for q in needs:
             waiting.setdefault(q, []).append(skill)
@@ -267,8 +325,8 @@ def _stuck(plan, unmet, up, done=frozenset(), cover=frozenset()) -> tuple[list, 
                     ready.append(other)
     if all(n == 0 for n in missing.values()):
         return [], plan, frozenset(covered)
-    stuck = [(s, q) for s in sorted(plan, key=str) if missing.get(s)
-             for q in sorted(unmet(s), key=str) if q not in covered]
+    stuck = [(s, q) for s in sorted((s for s, n in missing.items() if n), key=str)
+             for q in sorted(unmet(s), key=str) if q not in covered and q not in known]
     return stuck, frozenset(s for s in plan if not missing.get(s)), frozenset(covered)
 
 
@@ -350,12 +408,14 @@ def solve(model, known, needs, *, exact_limit: int = EXACT_LIMIT, work_limit: in
 def _run(search: _Search, needs, exact_limit: int, work_limit: int) -> Solution:
     """The branch and bound of :func:`solve` on a prepared search."""
     model = search.model
+    weight = model.weight
     root = search.propagate(_State(frozenset(), frozenset(), 0.0, ()), agenda=set(needs))
     best, best_cost = None, math.inf
     # Stack items: (lower bound, state, skill to add to it or None). Children are
     # propagated only when popped, so a child whose bound already reaches the
     # best plan costs nothing.
-    stack = [(_add(root.cost, search.bound(root)), root, None)]
+    stack = [(root.cost, root, None)]
+    root_bound = root.cost
     nodes = 0
     pending: list[float] = []
     first_stuck = None
@@ -368,26 +428,48 @@ def _run(search: _Search, needs, exact_limit: int, work_limit: int) -> Solution:
             break
         if add is not None:
             state = search.propagate(state, add=add)
-            bound = max(bound, _add(state.cost, search.bound(state)))
+            bound = max(bound, state.cost)
             if bound >= best_cost:
                 continue
         nodes += 1
         if not state.open:
             search.work += len(state.plan)
-            stuck, done, cover = _stuck(state.plan, search.unmet, model.up, state.done, state.cover)
+            stuck, done, cover = _stuck(state.plan, model.sorted_needs, model.up, state.done, state.cover,
+                                        search.known)
             if not stuck:
-                best, best_cost = state.plan, _add(math.fsum(sorted(model.weight(s) for s in state.plan)), 0)
+                best, best_cost = state.plan, _add(math.fsum(sorted(weight(s) for s in state.plan)), 0)
                 continue
             first_stuck = first_stuck or stuck
             choices = {o for _, q in stuck for o in search.options(q)} - state.plan
             state = _State(state.plan, state.covered, state.cost, state.open, state.last, done, cover)
+            children = _ordered(search, state, [(max(bound, _add(state.cost, weight(o))), o) for o in choices],
+                                cover, state.plan - done)
+            stack.extend((low, state, o) for low, o in reversed(children))
+            continue
         else:
             need = min(state.open, key=lambda s: (len(search.options(s)), str(s)))
+            if best is None and add is not None:  # still on the first descent: no bound needed yet
+                children = [(bound, o) for o in search.options(need)]
+            else:
+                total, shares, owners = search.bound(state)
+                bound = max(bound, _add(state.cost, total))
+                if add is None:
+                    root_bound = bound
+                if bound >= best_cost:
+                    continue
+                if best is None:  # the root: no plan to prune against yet
+                    children = [(bound, o) for o in search.options(need)]
+                else:  # each child's bound: the others' shares plus its own price in this choice's share
+                    rest, claims = _add(state.cost, total - shares[need]), ((owners, need),)
+                    children = []
+                    for o in search.options(need):
+                        low = max(bound, _add(rest, search.price(o, state, best_cost - rest, claims)))
+                        if low < best_cost:
+                            children.append((low, o))
             state = _State(state.plan, state.covered, state.cost,
                            tuple(s for s in state.open if s != need), state.last, state.done, state.cover)
-            choices = search.options(need)
-        ordered = sorted(choices, key=lambda o: (search.estimate(o), model.weight(o), str(o)))
-        stack.extend((max(bound, _add(state.cost, model.weight(o))), state, o) for o in reversed(ordered))
+        children = _ordered(search, state, children)
+        stack.extend((low, state, o) for low, o in reversed(children))
     if best is None:
         raise _unorderable(model, first_stuck or [])
     lower = min([best_cost, *(b for b in pending if b < best_cost)])
@@ -398,6 +480,28 @@ def _run(search: _Search, needs, exact_limit: int, work_limit: int) -> Solution:
     # The optimum has at most as many unpriced skills as the plan found.
     lower_hours = max(0.0, _add(lower, -UNPRICED_WEIGHT * len(unpriced)))
     return Solution(best, hours, False, min(lower_hours, hours), nodes, unpriced, search.work)
+
+
+def _ordered(search: _Search, state: _State, children: list, covered=None, blocked=frozenset()) -> list:
+    """``children`` (pairs of a bound and an option) cheapest first by the options' prices.
+
+    Each price is capped at the least found so far, so the cheapest is exact
+    and the others cost little: a rough order past the first is enough. To
+    unblock a plan that cannot be ordered, ``covered`` is what its orderable
+    part meets and ``blocked`` the rest: an option that needs a blocked skill
+    comes last.
+    """
+    covered = state.covered if covered is None else covered
+    weight = search.model.weight
+    least = math.inf
+    keyed = []
+    for low, o in sorted(children, key=lambda c: (weight(c[1]), str(c[1]))):
+        v = search.price(o, state, least, (), covered, blocked) if weight(o) < least else weight(o)
+        if v < least:
+            least = v
+        keyed.append((v, weight(o), str(o), low, o))
+    keyed.sort(key=lambda k: k[:3])
+    return [(low, o) for *_, low, o in keyed]
 
 
 def _unorderable(model, stuck) -> Exception:

@@ -1,0 +1,115 @@
+"""Time one learning path at scale: median, min and max engine time per plan, and how many were exact.
+
+Loads the generated M data (and L, when present) once, builds the skill
+model, runs one warm-up plan, then times ``learning_path`` (the whole library
+call: the search, the alternatives and the result) towards several targets:
+roles (~40 skills) on M and L, postings (8-15 skills) on L. Engine time is
+the wall time of the call in this process, the graph and model already
+loaded (warm). The target of issue 4 is 50 ms per plan.
+
+Usage::
+
+    python benchmarks/generate.py --scale M --out /tmp/bench      # once (and --scale L for L)
+    python benchmarks/path_bench.py --data-dir /tmp/bench          # M, and L if L.nt is there
+    python benchmarks/path_bench.py --data-dir /tmp/bench --scales M --plans 20 --repeat 3
+
+Each row: scale, target kind, plans timed, the median / min / max of the
+per-plan medians (each plan timed ``--repeat`` times), plans exact / all,
+the worst gap ``(hours - lower bound) / hours`` over the approximate ones,
+and the median ``solve`` time alone (the search without building the result).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+
+def _time(fn, repeat: int) -> tuple[float, object]:
+    runs, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        runs.append(time.perf_counter() - start)
+    return statistics.median(runs), result
+
+
+def bench(scale: str, data_dir: Path, plans: int, repeat: int) -> list[dict]:
+    from careergraph.graph import load
+    from careergraph.graph.convert import held_skills, requirements, skill_model
+    from careergraph.graph.paths import learning_path, solve
+
+    path = data_dir / f"{scale}.nt"
+    start = time.perf_counter()
+    kg = load(path, bundled=False)
+    loaded = time.perf_counter() - start
+    start = time.perf_counter()
+    model = skill_model(kg)
+    built = time.perf_counter() - start
+    print(f"{scale}: loaded in {loaded:.1f} s, skill model built in {built:.2f} s", file=sys.stderr)
+    person = kg.entities("person")[0]
+    known = held_skills(kg, person)
+    kinds = [("role", kg.entities("role"))]
+    if kg.entities("posting"):
+        kinds.append(("posting", kg.entities("posting")))
+    rows = []
+    for kind, targets in kinds:
+        step = max(1, len(targets) // plans)
+        chosen = targets[::step][:plans]
+        learning_path(kg, person, chosen[0])  # warm-up: the model's lazy caches
+        times, solves, exact, gaps = [], [], 0, []
+        for target in chosen:
+            t, plan = _time(lambda: learning_path(kg, person, target), repeat)
+            essential, _ = requirements(kg, target)
+            s, _ = _time(lambda: solve(model, known, essential), repeat)
+            times.append(t)
+            solves.append(s)
+            if plan.approximate:
+                gaps.append((plan.total_hours - plan.lower_bound) / plan.total_hours)
+            else:
+                exact += 1
+        rows.append({"scale": scale, "kind": kind, "plans": len(chosen),
+                     "median_ms": 1000 * statistics.median(times), "min_ms": 1000 * min(times),
+                     "max_ms": 1000 * max(times), "exact": exact, "worst_gap": max(gaps, default=0.0),
+                     "solve_median_ms": 1000 * statistics.median(solves)})
+    return rows
+
+
+def render(rows: list[dict]) -> str:
+    lines = [f"{'scale':<5} {'target':<8} {'plans':>5} {'median':>9} {'min':>9} {'max':>9} "
+             f"{'exact':>7} {'worst gap':>9} {'solve med':>9}", "-" * 80]
+    for r in rows:
+        lines.append(f"{r['scale']:<5} {r['kind']:<8} {r['plans']:>5} {r['median_ms']:>7.1f}ms "
+                     f"{r['min_ms']:>7.1f}ms {r['max_ms']:>7.1f}ms {r['exact']:>3}/{r['plans']:<3} "
+                     f"{100 * r['worst_gap']:>8.2f}% {r['solve_median_ms']:>7.1f}ms")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", type=Path, default=Path("/tmp/bench"),
+                        help="folder with M.nt (and L.nt) from generate.py (default /tmp/bench)")
+    parser.add_argument("--scales", default=None, help="comma-separated, from M, L (default: M, and L if present)")
+    parser.add_argument("--plans", type=int, default=20, help="targets per kind (default 20)")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs per target (default 3)")
+    args = parser.parse_args(argv)
+    if args.scales:
+        scales = [s.strip().upper() for s in args.scales.split(",") if s.strip()]
+    else:
+        scales = [s for s in ("M", "L") if (args.data_dir / f"{s}.nt").exists()]
+    missing = [s for s in scales if not (args.data_dir / f"{s}.nt").exists()]
+    if missing:
+        parser.error(f"no {', '.join(s + '.nt' for s in missing)} in {args.data_dir}: "
+                     f"run benchmarks/generate.py --scale {missing[0]} --out {args.data_dir}")
+    rows = []
+    for scale in scales:
+        rows += bench(scale, args.data_dir, args.plans, args.repeat)
+    print(render(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
