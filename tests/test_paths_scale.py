@@ -145,31 +145,55 @@ def set_cover(seed=1, requirements=150, shared=30, per_shared=15):
     return model, hours, pre, up, [f"r{i}" for i in range(requirements)]
 
 
+def forced(model, skill):
+    """``skill`` and every skill it forces: the single options of its needs, transitively."""
+    found, todo = {skill}, [skill]
+    while todo:
+        for need in model.needs(todo.pop()):
+            options = model.options(need)
+            if len(options) == 1 and options[0] not in found:
+                found.add(options[0])
+                todo.append(options[0])
+    return found
+
+
 def work_of_one_node(model, skills):
-    """The most one search node can add to the work count: estimate every skill once,
-    propagate every skill with all its needs, check the order of every skill."""
-    return 3 * len(skills) + sum(len(model.needs(s)) for s in skills)
+    """The most one search node can add to the work count: propagate every skill with all
+    its needs, check the order of every skill, and price every option of every choice
+    (twice for the bound, once more for its child's bound and once to order it), each
+    price walking at most the option's forced skills and, per open need, its options'."""
+    walk = {o: len(forced(model, o)) + 1 for s in skills for o in model.options(s)}
+    price = {o: walk[o] + sum(walk.get(t, len(forced(model, t)) + 1) for q in model.needs(o)
+                              if len(model.options(q)) > 1 for t in model.options(q)) for o in walk}
+    pricing = 4 * sum(price[o] for s in skills for o in model.options(s))
+    return 3 * len(skills) + sum(len(model.needs(s)) for s in skills) + pricing
 
 
 def test_the_work_budget_stops_a_hard_search():
     model, hours, pre, up, needs = set_cover()
     skills = set(hours) | set(needs)
-    sol = solve(model, set(), needs)
+    first = solve(model, set(), needs, exact_limit=1)  # stops as soon as it has a plan
+    limit = first.work + 5_000
+    sol = solve(model, set(), needs, work_limit=limit)
     check_plan(sol, set(), needs, hours, pre, up)
     assert not sol.exact, "the instance should be too hard for the budget"
-    assert sol.work <= WORK_LIMIT + work_of_one_node(model, skills)
+    assert sol.work <= limit + work_of_one_node(model, skills)
     assert sol.nodes < EXACT_LIMIT, "the work budget, not the node budget, stopped it"
     # a trivially valid lower bound: the cheapest way to meet any single requirement
     assert sol.lower_bound >= min(hours[o] for o in model.options("r0"))
+    # the default budget stops it too, right after its first plan at the latest
+    default = solve(model, set(), needs)
+    assert default.work <= max(first.work, WORK_LIMIT + work_of_one_node(model, skills))
+    assert not default.exact and default.lower_bound <= sol.hours
 
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_a_smaller_budget_brackets_the_bigger_budgets_answer(seed):
     model, hours, pre, up, needs = set_cover(seed)
     skills = set(hours) | set(needs)
-    full = solve(model, set(), needs)
     first = solve(model, set(), needs, exact_limit=1)  # stops as soon as it has a plan
-    for limit in (0, 2_000):
+    full = solve(model, set(), needs, work_limit=first.work + 20_000)
+    for limit in (0, first.work + 2_000):
         cut = solve(model, set(), needs, work_limit=limit)
         check_plan(cut, set(), needs, hours, pre, up)
         # the first plan is always completed; past it the search stops within one node
