@@ -41,9 +41,11 @@ def init_cmd(directory, no_bundled):
 def add_cmd(state, files, replace):
     """Add RDF files to the workspace given by --store, each as its own source.
 
-    Each file is parsed and checked before anything is written, and each is
-    written in one transaction: a malformed file, a cycle, or an interrupted
-    run leaves the workspace exactly as it was.
+    Each file is streamed into the store (big files are bulk loaded), checked
+    for prerequisite and hierarchy cycles, and only then listed in the
+    workspace's catalog. A malformed file or a cycle leaves the workspace as it
+    was; a run that is killed part-way is undone the next time the workspace
+    is opened (with a message saying so).
 
     Example:
 
