@@ -263,6 +263,7 @@ def schedule(model, known, plan) -> tuple[list, list, list]:
     when the plan is orderable).
     """
     remaining = sorted(plan, key=str)
+    needs_of = {s: [q for q in model.sorted_needs(s) if q not in known] for s in remaining}
     cover_of: dict = {}
     order, edges = [], []
     progress = True
@@ -270,12 +271,13 @@ def schedule(model, known, plan) -> tuple[list, list, list]:
         progress = False
         left = []
         for skill in remaining:
-            needs = [q for q in model.needs(skill) if q not in known]
+            needs = needs_of[skill]
             if all(q in cover_of for q in needs):
                 order.append(skill)
-                edges.extend((cover_of[q], skill, q) for q in sorted(needs, key=str))
+                edges.extend((cover_of[q], skill, q) for q in needs)
                 for b in model.up(skill):
-                    cover_of.setdefault(b, skill)
+                    if b not in cover_of:
+                        cover_of[b] = skill
                 progress = True
             else:
                 left.append(skill)
@@ -664,6 +666,11 @@ def learning_path(kg, person, target, *, optional: bool = False, hours_per_week:
     users_of: dict = {}
     for c, s, _ in edges:
         users_of.setdefault(c, set()).add(s)
+    rank = {r: i for i, r in enumerate(essential) if r not in known}  # requirements still to meet
+    optional_rank = {r: i for i, r in enumerate(preferred) if r not in known} if optional else {}
+    alternatives_of: dict = {}
+    for chosen, (o, own, hours, need) in alternatives:
+        alternatives_of.setdefault(chosen, []).append(Alternative(ref(o), own, hours, ref(need)))
     steps = []
     for i, skill in enumerate(order, start=1):
         up = model.up(skill)
@@ -673,11 +680,11 @@ def learning_path(kg, person, target, *, optional: bool = False, hours_per_week:
             skill=ref(skill),
             hours=model.cost(skill),
             priced=model.priced(skill),
-            required_for=tuple(ref(r) for r in essential if r in up and r not in known),
-            optional_for=tuple(ref(r) for r in preferred if optional and r in up and r not in known),
+            required_for=tuple(ref(r) for r in sorted((r for r in up if r in rank), key=rank.get)),
+            optional_for=tuple(ref(r) for r in sorted((r for r in up if r in optional_rank),
+                                                      key=optional_rank.get)),
             prerequisite_of=tuple(ref(s) for s in users),
-            alternatives=tuple(Alternative(ref(o), own, hours, ref(need))
-                               for chosen, (o, own, hours, need) in alternatives if chosen == skill),
+            alternatives=tuple(alternatives_of.get(skill, ())),
         ))
 
     met = []
