@@ -86,26 +86,14 @@ class _State:
 class _Search:
     """Branch and bound over the OR choices; see :func:`solve`."""
 
-    def __init__(self, model, known, restrict=None, like: "_Search | None" = None):
+    def __init__(self, model, known, restrict=None):
         self.model = model
         self.known = known
         self.restrict = restrict or {}
-        self._unmet: dict = {}
-        if like is not None:  # same model and known: reuse its cache
-            self._unmet = like._unmet
         self.work = 0  # skills touched so far: the deterministic clock of the work budget
 
     def options(self, skill) -> tuple:
         return self.restrict.get(skill) or self.model.options(skill)
-
-    def unmet(self, skill) -> tuple:
-        """The needs of ``skill`` not known yet, sorted (cached: the search asks often)."""
-        found = self._unmet.get(skill)
-        if found is None:
-            known = self.known
-            found = tuple(q for q in self.model.sorted_needs(skill) if q not in known)
-            self._unmet[skill] = found
-        return found
 
     def propagate(self, state: _State, add=None, agenda=()) -> _State:
         """Add ``add``, then apply every forced choice; the unmet OR choices stay open."""
@@ -147,7 +135,8 @@ class _Search:
         still = tuple(sorted((s for s in open_ if s not in covered), key=str))
         return _State(frozenset(plan), frozenset(covered), cost, still, add, state.done, state.cover)
 
-    def closure(self, skill, plan, covered, cap=math.inf, owners=(), exclude=frozenset(), blocked=frozenset()):
+    def closure(self, skill, plan, covered, cap=math.inf, owners=(), exclude=frozenset(),
+                blocked=frozenset()):
         """What learning ``skill`` forces beyond ``plan``: ``(price, skills, open needs)``.
 
         Depth-first over the needs not met by ``covered`` (nor known): a need
@@ -195,7 +184,8 @@ class _Search:
             nested = [n for n in dict.fromkeys(nested) if not any(n in up(s) for s in seen)]
         return price, seen, nested
 
-    def price(self, skill, state: _State, cap=math.inf, owners=(), covered=None, blocked=frozenset()) -> float:
+    def price(self, skill, state: _State, cap=math.inf, owners=(), covered=None,
+              blocked=frozenset()) -> float:
         """:meth:`closure`'s price of ``skill`` plus, per open need it leaves, its cheapest option's.
 
         Without ``owners`` an estimate (the open needs' prices may overlap); with
@@ -298,8 +288,9 @@ def unorderable(model, known, plan) -> list:
     return _stuck(plan, lambda s: [q for q in model.needs(s) if q not in known], model.up)[0]
 
 
-def _stuck(plan, unmet, up, done=frozenset(), cover=frozenset(), known=frozenset()) -> tuple[list, frozenset, frozenset]:
-    """:func:`unorderable` with ``unmet(skill)`` giving the needs not known (the search caches them).
+def _stuck(plan, unmet, up, done=frozenset(), cover=frozenset(),
+           known=frozenset()) -> tuple[list, frozenset, frozenset]:
+    """:func:`unorderable` with ``unmet(skill)`` giving the needs (not known, or see ``known``).
 
     Incremental: ``done`` is a part of ``plan`` already known to be orderable
     and ``cover`` everything it meets (``up`` of its skills), as returned by an
@@ -437,7 +428,6 @@ def _run(search: _Search, needs, exact_limit: int, work_limit: int) -> Solution:
     # propagated only when popped, so a child whose bound already reaches the
     # best plan costs nothing.
     stack = [(root.cost, root, None)]
-    root_bound = root.cost
     nodes = 0
     pending: list[float] = []
     first_stuck = None
@@ -464,32 +454,29 @@ def _run(search: _Search, needs, exact_limit: int, work_limit: int) -> Solution:
             first_stuck = first_stuck or stuck
             choices = {o for _, q in stuck for o in search.options(q)} - state.plan
             state = _State(state.plan, state.covered, state.cost, state.open, state.last, done, cover)
-            children = _ordered(search, state, [(max(bound, _add(state.cost, weight(o))), o) for o in choices],
-                                cover, state.plan - done)
+            children = [(max(bound, _add(state.cost, weight(o))), o) for o in choices]
+            children = _ordered(search, state, children, cover, state.plan - done)
             stack.extend((low, state, o) for low, o in reversed(children))
             continue
+        need = min(state.open, key=lambda s: (len(search.options(s)), str(s)))
+        if best is None and add is not None:  # still on the first descent: no bound needed yet
+            children = [(bound, o) for o in search.options(need)]
         else:
-            need = min(state.open, key=lambda s: (len(search.options(s)), str(s)))
-            if best is None and add is not None:  # still on the first descent: no bound needed yet
+            total, shares, owners = search.bound(state)
+            bound = max(bound, _add(state.cost, total))
+            if bound >= best_cost:
+                continue
+            if best is None:  # the root: no plan to prune against yet
                 children = [(bound, o) for o in search.options(need)]
-            else:
-                total, shares, owners = search.bound(state)
-                bound = max(bound, _add(state.cost, total))
-                if add is None:
-                    root_bound = bound
-                if bound >= best_cost:
-                    continue
-                if best is None:  # the root: no plan to prune against yet
-                    children = [(bound, o) for o in search.options(need)]
-                else:  # each child's bound: the others' shares plus its own price in this choice's share
-                    rest, claims = _add(state.cost, total - shares[need]), ((owners, need),)
-                    children = []
-                    for o in search.options(need):
-                        low = max(bound, _add(rest, search.price(o, state, best_cost - rest, claims)))
-                        if low < best_cost:
-                            children.append((low, o))
-            state = _State(state.plan, state.covered, state.cost,
-                           tuple(s for s in state.open if s != need), state.last, state.done, state.cover)
+            else:  # each child's bound: the others' shares plus its own price in this choice's share
+                rest, claims = _add(state.cost, total - shares[need]), ((owners, need),)
+                children = []
+                for o in search.options(need):
+                    low = max(bound, _add(rest, search.price(o, state, best_cost - rest, claims)))
+                    if low < best_cost:
+                        children.append((low, o))
+        state = _State(state.plan, state.covered, state.cost,
+                       tuple(s for s in state.open if s != need), state.last, state.done, state.cover)
         children = _ordered(search, state, children)
         stack.extend((low, state, o) for low, o in reversed(children))
     if best is None:
@@ -658,7 +645,7 @@ def learning_path(kg, person, target, *, optional: bool = False, hours_per_week:
         if o in known:
             extras.append(OptionalSkill(ref(o), True, 0.0, optional))
         else:
-            more = budget.spend(_run(_Search(model, known, like=search), [*essential, o],
+            more = budget.spend(_run(_Search(model, known), [*essential, o],
                                      exact_limit, budget.left))
             extras.append(OptionalSkill(ref(o), False, _add(more.hours, -base.hours), optional))
     alternatives = _alternatives(search, needs, sol, exact_limit, budget)
@@ -772,7 +759,7 @@ def _alternatives(search: _Search, needs, sol: Solution, exact_limit: int, budge
             if budget.left <= 0:
                 break
             try:
-                alt = budget.spend(_run(_Search(model, known, {need: (other,)}, like=search), needs,
+                alt = budget.spend(_run(_Search(model, known, {need: (other,)}), needs,
                                         exact_limit, budget.left))
             except (CycleError, NoPathError):
                 continue
