@@ -203,3 +203,17 @@ def test_named_query_does_not_pull_the_subgraph(oxigraph_server):  # noqa: F811
 def test_page_size_must_be_positive(oxigraph_server):  # noqa: F811
     with pytest.raises(UsageError):
         connect(oxigraph_server.url, page_size=0)
+
+
+class _Shuffling(Endpoint):
+    """A server whose unordered pages are not consistent: every OFFSET page repeats the first one."""
+
+    def select(self, text, *, timeout=None):
+        if " OFFSET " in text and "ORDER BY" not in text:
+            text = text.split(" OFFSET ")[0]
+        return super().select(text, timeout=timeout)
+
+
+def test_inconsistent_unordered_pages_fall_back_to_order_by(oxigraph_server):  # noqa: F811
+    whole = set(pull(Endpoint(oxigraph_server.url), page_size=100_000))
+    assert set(pull(_Shuffling(oxigraph_server.url), page_size=50)) == whole
