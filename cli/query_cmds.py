@@ -162,7 +162,9 @@ def query_run(state, name, params, fmt, iris, timeout, limit):
     """Run a named query, with its parameters given as -p NAME=VALUE.
 
     An unknown or missing parameter is a usage error (exit 2) that lists the
-    query's parameters; `careergraph query show NAME` describes them.
+    query's parameters; `careergraph query show NAME` describes them. With
+    --endpoint URL the query runs on that SPARQL server, the values written
+    into it as escaped SPARQL terms.
 
     Example:
 
@@ -214,7 +216,8 @@ def sparql_cmd(state, query, fmt, iris, timeout, limit):
 
     The graph is read-only: SPARQL Update is refused, and so are SERVICE,
     FROM and FROM NAMED, which would make the query read other files or
-    URLs. ASK prints true or false and exits 0 either way.
+    URLs. ASK prints true or false and exits 0 either way. With --store the
+    query runs in Oxigraph; with --endpoint it runs on the SPARQL server.
 
     Example:
 
