@@ -84,11 +84,20 @@ def _short(text: str, size: int = 200) -> str:
     return text if len(text) <= size else text[:size - 1] + "…"
 
 
+_IRIS: dict = {}  # IRIs repeat on every row: make each URIRef once
+
+
 def _term(value: dict):
     """A SPARQL JSON result term as an rdflib term (``xsd:string`` becomes a plain literal)."""
     kind = value.get("type")
     if kind == "uri":
-        return URIRef(value["value"])
+        text = value["value"]
+        iri = _IRIS.get(text)
+        if iri is None:
+            if len(_IRIS) > 1_000_000:
+                _IRIS.clear()
+            iri = _IRIS[text] = URIRef(text)
+        return iri
     if kind == "bnode":
         return BNode(value["value"])
     if kind in ("literal", "typed-literal"):
@@ -246,16 +255,16 @@ class Endpoint:
                 text += f" OFFSET {offset}"
             return self.select(with_prefixes(text), timeout=timeout)[1]
 
-        rows = page(-1)  # one more row than a page: is there a second page at all?
-        if len(rows) <= page_size:
-            return rows
+        first = page(-1)  # one more row than a page: is there a second page at all?
+        if len(first) <= page_size:
+            return first
         count_text = f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT ?s ?o WHERE {{ {where} }} }}"
         _, counted = self.select(with_prefixes(count_text), timeout=timeout)
         expected = int(counted[0][0]) if counted and counted[0][0] is not None else -1
         for order in ("", " ORDER BY ?s ?o"):
             found, offset = set(), 0
             while True:
-                rows = page(offset, order)
+                rows = first[:page_size] if offset == 0 and not order else page(offset, order)
                 before = len(found)
                 found.update(rows)
                 if len(rows) < page_size:
