@@ -89,7 +89,8 @@ class _Search:
     def __init__(self, model, known, restrict=None):
         self.model = model
         self.known = known
-        self.restrict = restrict or {}
+        order = lambda s: (model.weight(s), str(s))  # noqa: E731  (cheapest first, as model.options)
+        self.restrict = {k: tuple(sorted(v, key=order)) for k, v in (restrict or {}).items()}
         self.work = 0  # skills touched so far: the deterministic clock of the work budget
 
     def options(self, skill) -> tuple:
@@ -200,10 +201,15 @@ class _Search:
             return price
         nested.sort(key=str)
         sub: dict = {}
+        weight = self.model.weight
         for n in nested:
             least = cap - price
-            for t in self.options(n):
-                own = owners + ((sub, n),) if owners else ()
+            own = owners + ((sub, n),) if owners else ()
+            for t in self.options(n):  # cheapest first
+                if weight(t) >= least and _claim(t, own):
+                    if not owners:
+                        break  # this and every later option cost at least least
+                    continue
                 v = self.closure(t, plan, covered, least, own, seen, blocked)[0]
                 if v < least:
                     least = v
@@ -222,22 +228,37 @@ class _Search:
         """
         owners: dict = {}
         shares = {}
+        weight = self.model.weight
         for q in state.open:  # first the cheapest price of each choice: it caps the claims below
-            options = self.options(q)
             least = math.inf
-            for o in options:
+            for o in self.options(q):  # cheapest first
+                if weight(o) >= least:
+                    break
                 v = self.price(o, state, least)
                 if v < least:
                     least = v
             shares[q] = least
         for q in state.open:
             least = shares[q]
+            claims = ((owners, q),)
             for o in self.options(q):
-                v = self.price(o, state, least, ((owners, q),))
+                if weight(o) >= least and _claim(o, claims):
+                    continue
+                v = self.price(o, state, least, claims)
                 if v < least:
                     least = v
             shares[q] = least
         return math.fsum(shares.values()), shares, owners
+
+
+def _claim(skill, owners) -> bool:
+    """Claim ``skill`` as :meth:`_Search.closure` does and say whether it counts (always without owners).
+
+    A skill that counts and weighs at least a cap prices at least the cap, so
+    the search skips its walk; it must still claim it, or two choices could
+    both count it.
+    """
+    return all(claims.setdefault(skill, key) is key for claims, key in owners)
 
 
 def schedule(model, known, plan) -> tuple[list, list, list]:
