@@ -439,11 +439,17 @@ def solve(model, known, needs, *, exact_limit: int = EXACT_LIMIT, work_limit: in
     return _run(_Search(model, known, restrict), needs, exact_limit, work_limit)
 
 
-def _run(search: _Search, needs, exact_limit: int, work_limit: int) -> Solution:
-    """The branch and bound of :func:`solve` on a prepared search."""
+def _run(search: _Search, needs, exact_limit: int, work_limit: int, root: _State | None = None) -> Solution:
+    """The branch and bound of :func:`solve` on a prepared search.
+
+    ``root`` is the propagated root state when the caller has it: the forced
+    skills of ``needs`` do not depend on the order they are found in, so a
+    root for more requirements can grow from a root for fewer.
+    """
     model = search.model
     weight = model.weight
-    root = search.propagate(_State(frozenset(), frozenset(), 0.0, ()), agenda=set(needs))
+    if root is None:
+        root = search.propagate(_State(frozenset(), frozenset(), 0.0, ()), agenda=set(needs))
     best, best_cost = None, math.inf
     # Stack items: (lower bound, state, skill to add to it or None). Children are
     # propagated only when popped, so a child whose bound already reaches the
@@ -655,10 +661,17 @@ def learning_path(kg, person, target, *, optional: bool = False, hours_per_week:
 
     budget = _Budget(work_limit)
     search = _Search(model, known)
-    base = budget.spend(_run(search, essential, exact_limit, budget.left))
+    root = search.propagate(_State(frozenset(), frozenset(), 0.0, ()), agenda=set(essential))
+    base = budget.spend(_run(search, essential, exact_limit, budget.left, root))
+
+    def more(extra):  # the same search with more requirements, from the essential ones' forced skills
+        again = _Search(model, known)
+        return budget.spend(_run(again, [*essential, *extra], exact_limit, budget.left,
+                                 again.propagate(root, agenda=set(extra))))
+
     sol = base
     if optional and preferred:
-        sol = budget.spend(_run(_Search(model, known), needs, exact_limit, budget.left))
+        sol = more(preferred)
     order, edges = order_plan(model, known, sol.skills, key=lambda s: ref(s).curie)
 
     extras = []
@@ -666,9 +679,7 @@ def learning_path(kg, person, target, *, optional: bool = False, hours_per_week:
         if o in known:
             extras.append(OptionalSkill(ref(o), True, 0.0, optional))
         else:
-            more = budget.spend(_run(_Search(model, known), [*essential, o],
-                                     exact_limit, budget.left))
-            extras.append(OptionalSkill(ref(o), False, _add(more.hours, -base.hours), optional))
+            extras.append(OptionalSkill(ref(o), False, _add(more([o]).hours, -base.hours), optional))
     alternatives = _alternatives(search, needs, sol, exact_limit, budget)
     position = {s: i for i, s in enumerate(order)}
     users_of: dict = {}
