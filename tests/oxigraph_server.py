@@ -104,22 +104,31 @@ class OxigraphServer:
         self.process = None
 
 
+_RUNNING: list = []  # one server per test process, shared by every module that imports the fixture
+
+
 @pytest.fixture(scope="session")
 def oxigraph_server(tmp_path_factory):
-    """A running Oxigraph server holding the bundled dataset (named graphs kept)."""
+    """A running Oxigraph server holding the bundled dataset (named graphs kept).
+
+    Test modules import this fixture; pytest then sees one fixture per
+    module, so the server itself is started once and shared.
+    """
     binary = oxigraph_binary()
     if binary is None:
         message = "the oxigraph server binary is missing (pip install oxigraph)"
         if os.environ.get("CI"):
             pytest.fail(message + "; the endpoint tests must run in CI")
         pytest.skip(message)
-    from careergraph.graph import load
+    if not _RUNNING:
+        from careergraph.graph import load
 
-    folder = tmp_path_factory.mktemp("oxigraph")
-    data = folder / "bundled.nq"
-    write_nquads(load(), data)
-    server = OxigraphServer(binary, data, folder).start()
+        folder = tmp_path_factory.mktemp("oxigraph")
+        data = folder / "bundled.nq"
+        write_nquads(load(), data)
+        _RUNNING.append(OxigraphServer(binary, data, folder).start())
     try:
-        yield server
+        yield _RUNNING[0]
     finally:
-        server.stop()
+        if _RUNNING:  # the first module's teardown (at the end of the session) stops it
+            _RUNNING.pop().stop()
