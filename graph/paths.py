@@ -32,18 +32,23 @@ __all__ = ["EXACT_LIMIT", "WORK_LIMIT", "MAX_ALTERNATIVES", "Solution", "solve",
 
 #: Search nodes :func:`solve` expands before it settles for the best plan found so far.
 #: A node is one partial plan; realistic postings (a handful of OR choices) need
-#: a few dozen, 16 independent binary choices need at most about 2**16.
+#: a few dozen. Choices that share no skills are proven optimal together by the
+#: bound (about one node each); choices that do share can need up to the product
+#: of their options.
 EXACT_LIMIT = 20_000
 
 #: Work :func:`solve` does before it settles for the best plan found so far, counted
 #: in skills touched (propagated, priced or checked for an order): a
-#: deterministic clock (one or two microseconds a unit) that bounds the search
-#: on large taxonomies, where one node handles a plan of hundreds of skills. The
-#: bundled data and the property tests' graphs need a few hundred at most; on
-#: the benchmark's ESCO-sized data the first plan alone takes about 5,000 to
-#: 10,000, and searching on past it rarely improves the plan (measured on 20
-#: roles and 40 postings: about 0.01% fewer hours with 20,000), so it stops there.
-WORK_LIMIT = 5_000
+#: deterministic clock (a few microseconds a unit) that bounds the search on
+#: large taxonomies, where one node handles a plan of hundreds of skills. The
+#: bundled data and the property tests' graphs need a few hundred at most. On
+#: the benchmark's ESCO-sized data the first plan takes about 2,500 (a posting)
+#: to 6,000 (a 40-skill role); proving a posting's plan optimal, when the search
+#: can, takes up to about 12,000 (measured on 100 postings: 13 proven with
+#: 5,000, 15 with 8,000, 19 with 12,000), while a role's plan is not proven
+#: with 20,000 either (the learning order adds hours the bound cannot see) and
+#: barely improves (0.01%). 8,000 keeps one plan within the 50 ms target.
+WORK_LIMIT = 8_000
 
 #: Alternatives priced per OR choice in a :class:`LearningPath` (the cheapest first).
 MAX_ALTERNATIVES = 10
