@@ -42,20 +42,13 @@ def _time(fn, repeat: int) -> tuple[float, float, object]:
     return statistics.median(runs), statistics.median(cpu), result
 
 
-def bench(scale: str, data_dir: Path, plans: int, repeat: int) -> list[dict]:
-    from careergraph.graph import load
+def time_plans(kg, *, scale: str = "", plans: int = 20, repeat: int = 3) -> list[dict]:
+    """Time ``learning_path`` on ``kg`` (loaded, its skill model built) towards ``plans`` roles and,
+    when there are postings, ``plans`` postings (spread over the list); one row per kind."""
     from careergraph.graph.convert import held_skills, requirements, skill_model
     from careergraph.graph.paths import learning_path, solve
 
-    path = data_dir / f"{scale}.nt"
-    start = time.perf_counter()
-    kg = load(path, bundled=False)
-    loaded = time.perf_counter() - start
-    gc.freeze()  # as the CLI does: the collector skips the loaded graph's millions of objects
-    start = time.perf_counter()
     model = skill_model(kg)
-    built = time.perf_counter() - start
-    print(f"{scale}: loaded in {loaded:.1f} s, skill model built in {built:.2f} s", file=sys.stderr)
     person = kg.entities("person")[0]
     known = held_skills(kg, person)
     kinds = [("role", kg.entities("role"))]
@@ -84,6 +77,23 @@ def bench(scale: str, data_dir: Path, plans: int, repeat: int) -> list[dict]:
                      "exact": exact, "worst_gap": max(gaps, default=0.0),
                      "solve_median_ms": 1000 * statistics.median(solves)})
     return rows
+
+
+def bench(scale: str, data_dir: Path, plans: int, repeat: int) -> list[dict]:
+    """Load ``{scale}.nt`` from ``data_dir``, build the skill model, then :func:`time_plans`."""
+    from careergraph.graph import load
+    from careergraph.graph.convert import skill_model
+
+    path = data_dir / f"{scale}.nt"
+    start = time.perf_counter()
+    kg = load(path, bundled=False)
+    loaded = time.perf_counter() - start
+    gc.freeze()  # as the CLI does: the collector skips the loaded graph's millions of objects
+    start = time.perf_counter()
+    skill_model(kg)
+    built = time.perf_counter() - start
+    print(f"{scale}: loaded in {loaded:.1f} s, skill model built in {built:.2f} s", file=sys.stderr)
+    return time_plans(kg, scale=scale, plans=plans, repeat=repeat)
 
 
 def render(rows: list[dict]) -> str:
