@@ -28,7 +28,8 @@ How a file goes in (:meth:`Workspace.add`):
 leave part of the file in the store. Such a part lives in an import graph that
 no catalog entry lists, and so does an old version whose deletion was cut short
 after step 3. :func:`open_workspace` finds every import graph without a catalog
-entry, deletes it before anything reads the store, and reports each repair in
+entry, deletes it (and the temporary index files a killed ``bulk_load``
+leaves in the store folder) before anything reads the store, and reports each repair in
 :attr:`Workspace.repairs` and as a ``logging`` warning. An error in step 1 or 2
 (bad syntax, a cycle) deletes the graph before the error is raised. So every
 reader sees each source either whole or not at all, as before the change or
@@ -501,9 +502,18 @@ class Workspace:
         self.store.remove_graph(name)
 
     def _repair(self) -> None:
-        """Delete import graphs that no catalog entry lists (see the module docstring)."""
+        """Delete import graphs that no catalog entry lists, and the temporary files of a
+        killed bulk load (see the module docstring)."""
         import pyoxigraph as ox
 
+        # Index files a killed bulk_load wrote but never handed to RocksDB (Oxigraph names them so).
+        leftovers = sorted((self.folder / "oxigraph").glob("bulk-*.sst"))
+        if leftovers:
+            size = sum(f.stat().st_size for f in leftovers)
+            for f in leftovers:
+                f.unlink(missing_ok=True)
+            self._report(f"{self.folder}: deleted {len(leftovers)} temporary files ({size / 1e6:.1f} MB) "
+                         f"that an interrupted bulk load left behind")
         rdf_type, user, cat = (ox.NamedNode(str(t)) for t in (RDF.type, CG.UserData, CATALOG))
         orphans = [g for g in self.store.named_graphs()
                    if isinstance(g, ox.NamedNode) and g.value.startswith(_IMPORT_PREFIX)
@@ -515,10 +525,13 @@ class Workspace:
             n = _count(self.store, graph)
             message = (f"{self.folder}: removed {n} triples of {graph.value.rsplit('/', 1)[-1]}, a change "
                        f"that an interrupted careergraph process left unfinished (not in the catalog)")
-            log.warning("%s", message)
+            self._report(message)
             self._delete_graph(graph)
-            self.repairs.append(message)
         self.store.flush()
+
+    def _report(self, message: str) -> None:
+        log.warning("%s", message)
+        self.repairs.append(message)
 
     def remove(self, source: URIRef) -> None:
         """Remove a user source: its catalog entry (the commit), then its triples."""

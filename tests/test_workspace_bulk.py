@@ -253,3 +253,17 @@ def test_the_catalog_entry_escapes_any_label(ws_dir, tmp_path):
         assert not list(ws.store.quads_for_pattern(ox.NamedNode("a:b"), None, None))
         assert len(list(ws.store.quads_for_pattern(ox.NamedNode(str(info.iri)), None, None,
                                                    ox.NamedNode(str(CATALOG))))) == 6
+
+
+def test_temporary_files_of_a_killed_bulk_load_are_deleted_on_open(ws_dir):
+    # a SIGKILL during bulk_load leaves index files named like this in the store folder (seen on L)
+    leftover = ws_dir / "oxigraph" / "bulk-123456789.sst"
+    leftover.write_bytes(b"\0" * 1000)
+    before = snapshot(ws_dir)  # (this open already deletes it)
+    assert not leftover.exists()
+    leftover.write_bytes(b"\0" * 1000)
+    with open_workspace(ws_dir) as ws:
+        (repair,) = ws.repairs
+        assert "deleted 1 temporary files" in repair
+    assert not leftover.exists()
+    assert snapshot(ws_dir) == before
