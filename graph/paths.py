@@ -645,10 +645,11 @@ def learning_path(kg, person, target, *, optional: bool = False, hours_per_week:
     the plan with the optional skills, each optional skill's extra hours and
     the alternatives of each OR choice (choices in ``str`` order, each
     choice's cheapest options first). A search started with no budget left
-    still completes its greedy first plan, so an extra or an alternative
-    priced then is an upper bound, not the least total; alternatives left
-    when the budget is spent are not listed. On small graphs every search is
-    exact and every alternative listed.
+    still completes its greedy first plan, so an extra priced then is an
+    upper bound, not the least total. An alternative is priced only while
+    the budget left covers the work the plan's own search took (each is a
+    search of the same size), so alternatives left then are not listed. On
+    small graphs every search is exact and every alternative listed.
 
     Examples
     --------
@@ -775,14 +776,14 @@ class _Budget:
 def _alternatives(search: _Search, needs, sol: Solution, exact_limit: int, budget: _Budget) -> list:
     """``(chosen skill, (other, own hours, plan hours, need))`` for the OR choices the plan made.
 
-    Each alternative is priced by a search restricted to it that reuses
-    ``search``'s caches, while ``budget`` lasts (see :func:`learning_path`).
+    Each alternative is priced by a search restricted to it, while ``budget``
+    covers the work of the plan's own search (see :func:`learning_path`).
     """
     model, known = search.model, search.known
     choice_points = set(needs) | {q for s in sol.skills for q in model.needs(s)}
     found = []
     for need in sorted(choice_points, key=str):
-        if budget.left <= 0:
+        if budget.left < sol.work:
             break
         options = model.options(need)
         if need in known or len(options) < 2:
@@ -793,7 +794,7 @@ def _alternatives(search: _Search, needs, sol: Solution, exact_limit: int, budge
         others = [o for o in options if o not in sol.skills][:MAX_ALTERNATIVES]
         priced = []
         for other in others:
-            if budget.left <= 0:
+            if budget.left < sol.work:
                 break
             try:
                 alt = budget.spend(_run(_Search(model, known, {need: (other,)}), needs,
