@@ -267,3 +267,21 @@ def test_temporary_files_of_a_killed_bulk_load_are_deleted_on_open(ws_dir):
         assert "deleted 1 temporary files" in repair
     assert not leftover.exists()
     assert snapshot(ws_dir) == before
+
+
+def test_the_load_benchmark_runs_and_reports_its_ratios(tmp_path):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    try:
+        import load_bench
+    finally:
+        sys.path.pop(0)
+    nt = tmp_path / "tiny.nt"
+    nt.write_text("".join(f'<https://example.org/s{i}> <https://example.org/p> "{i}" .\n' for i in range(50)),
+                  encoding="utf-8")
+    times = load_bench.run(nt, repeat=1, work=tmp_path)
+    assert set(times) >= {"careergraph workspace add", "pyoxigraph bulk_load (named graph)",
+                          "reopen: open_workspace + knowledge_graph()"}
+    assert all(t > 0 for values in times.values() for t in values)
+    table = load_bench.render(nt, times)
+    assert "ratio: workspace add / pyoxigraph bulk_load (default graph)" in table
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("cg-load-bench-")]  # cleaned up
