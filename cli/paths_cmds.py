@@ -136,25 +136,29 @@ def gap_cmd(state, target, person, fmt):
 @cli.command("rank")
 @click.argument("kind", type=click.Choice(["postings", "roles", "components"]))
 @_person_option
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Show only the first N rows (fast on 100k postings).")
 @format_option("table", "json")
 @pass_state
 @handle_errors
-def rank_cmd(state, kind, person, fmt):
+def rank_cmd(state, kind, person, limit, fmt):
     """Rank postings, roles or components by the hours a person needs to reach them.
 
     Coverage is the share of essential requirements already met. A component
     is reached through the roles that staff it: its row shows the role the
-    person could fill with the fewest hours.
+    person could fill with the fewest hours. Hours marked ~ are not proven
+    the least (the JSON gives the lower bound).
 
     Example:
 
     \b
         careergraph rank postings
+        careergraph rank postings --limit 10
         careergraph rank components --format json
     """
     from careergraph.graph.ranking import rank
 
-    result = rank(state.kg, kind, person=person)
+    result = rank(state.kg, kind, person=person, limit=limit)
     if fmt == "json":
         echo_json(result.as_dict())
         return

@@ -126,6 +126,7 @@ class CompiledIndex:
     option_fixed: object
     option_frontier: object
     options: dict
+    cyclic: np.ndarray | None = None
     key: str = ""
 
     def __post_init__(self):
@@ -133,6 +134,8 @@ class CompiledIndex:
         self._target_pos = None
         self._posting_rows = None
         self.required = np.diff(self.requires.indptr).astype(np.int64)
+        if self.cyclic is None:
+            self.cyclic = np.zeros(len(self.skills), dtype=bool)
         self._demand = None
 
     def __repr__(self):
@@ -222,6 +225,11 @@ class CompiledIndex:
         unknown = ~known
         own_h = (self.option_fixed @ (self.hours * unknown))[rows]
         own_w = (self.option_fixed @ (self.weight * unknown))[rows]
+        stuck = self.cyclic & unknown
+        if stuck.any():  # an option whose closure holds an unknown cycle cannot be learned
+            blocked = (self.option_fixed @ stuck.astype(np.float64))[rows] > 0
+            own_w = np.where(blocked, np.inf, own_w)
+            own_h = np.where(blocked, np.inf, own_h)
         fr_entry, fr_skill = t["fr_entry"], t["fr_skill"]
         live = unknown[fr_skill]
         fr_entry, fr_skill = fr_entry[live], fr_skill[live]
@@ -279,6 +287,9 @@ class CompiledIndex:
             below = np.asarray(self.skill_fixed[np.flatnonzero(lacking)].sum(axis=0)).ravel() > 0
             lower = self.fixed @ (vh * ~below)
         upper = forced + self.frontier @ beta_h if self.frontier.nnz else forced
+        stuck = self.cyclic & unknown
+        if stuck.any():  # a forced closure holding an unknown cycle: no order of learning exists
+            upper = np.where(self.fixed @ stuck.astype(np.float64) > 0, np.inf, upper)
         met = np.rint(self.requires @ known.astype(np.float64)).astype(np.int64)
         exact = np.isclose(lower, upper, rtol=0, atol=1e-6)
         return Bounds(np.round(lower, 6), np.round(upper, 6), exact, met, self.required)
@@ -288,7 +299,7 @@ class CompiledIndex:
         """Write the index into ``folder`` (two files, replaced atomically); returns the ``.npz`` path."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        arrays = {"hours": self.hours, "weight": self.weight}
+        arrays = {"hours": self.hours, "weight": self.weight, "cyclic": self.cyclic}
         for name in _MATRICES:
             m = getattr(self, name)
             arrays[f"{name}_indptr"] = m.indptr
@@ -332,7 +343,7 @@ def load_index(folder, key: str) -> CompiledIndex | None:
                                            shape=tuple(data[f"{name}_shape"]))
         options = {k: data[f"options_{k}"] for k in _OPTION_ARRAYS}
         return CompiledIndex(meta["skills"], meta["targets"], meta["kinds"], data["hours"], data["weight"],
-                             options=options, key=key, **matrices)
+                             options=options, cyclic=data["cyclic"], key=key, **matrices)
     except (OSError, ValueError, KeyError):
         return None  # missing or damaged: the caller rebuilds it
 
@@ -364,31 +375,41 @@ def _target_requirements(kg) -> tuple[dict, dict]:
 
 
 def _closures(model, skills, pos, choice):
-    """Per skill: its forced closure and its frontier of choices, as sorted position tuples."""
+    """Per skill: its forced closure and its frontier of choices (position sets), and the cyclic skills.
+
+    Inherited prerequisites can make "needs" cyclic (a needs b, b needs a);
+    skills on such a cycle share one closure, and a plan can learn none of
+    them unless one is known: they are returned in ``cyclic``.
+    """
+    import networkx as nx
+
+    g = nx.DiGraph()
+    g.add_nodes_from(range(len(skills)))
+    for i, s in enumerate(skills):
+        if not choice[i]:
+            g.add_edges_from((i, pos[str(n)]) for n in model.needs(s))
+    dag = nx.condensation(g)
     fixed: dict = {}
     frontier: dict = {}
-    for start in range(len(skills)):
-        if start in fixed:
-            continue
-        stack = [(start, False)]
-        while stack:
-            i, expanded = stack.pop()
-            if i in fixed:
-                continue
+    cyclic: set = set()
+    for c in reversed(list(nx.topological_sort(dag))):
+        members = dag.nodes[c]["members"]
+        f, fr = set(), set()
+        for i in members:
             if choice[i]:
-                fixed[i], frontier[i] = frozenset(), frozenset((i,))
-                continue
-            needs = [pos[str(n)] for n in model.needs(skills[i])]
-            if not expanded:
-                stack.append((i, True))
-                stack.extend((n, False) for n in needs if n not in fixed)
-                continue
-            f, fr = {i}, set()
-            for n in needs:
-                f |= fixed[n]
-                fr |= frontier[n]
-            fixed[i], frontier[i] = frozenset(f), frozenset(fr)
-    return fixed, frontier
+                fr.add(i)
+            else:
+                f.add(i)
+        for d in dag.successors(c):
+            for i in dag.nodes[d]["members"]:
+                f |= fixed[i]
+                fr |= frontier[i]
+        if len(members) > 1:
+            cyclic |= members
+        f, fr = frozenset(f), frozenset(fr)
+        for i in members:
+            fixed[i], frontier[i] = f, fr
+    return fixed, frontier, cyclic
 
 
 def build_index(kg, *, key: str = "") -> CompiledIndex:
@@ -431,7 +452,9 @@ def index_from(model, requirements: dict, *, kinds: dict | None = None, key: str
     weight = np.array([0.0 if choice[i] and not model.learnable(s) else model.weight(s)
                        for i, s in enumerate(skills)])
 
-    fixed, frontier = _closures(model, skills, pos, choice)
+    fixed, frontier, cyclic = _closures(model, skills, pos, choice)
+    cyclic_mask = np.zeros(n, dtype=bool)
+    cyclic_mask[list(cyclic)] = True
     # A skill of a forced closure meets the broad skills above it for free, so a choice among
     # them needs no extra option; counted only for skills whose own closure needs no choice
     # (else learning it might itself wait for that choice: no order would exist).
@@ -450,7 +473,7 @@ def index_from(model, requirements: dict, *, kinds: dict | None = None, key: str
         sp, model, skills, pos, choice, options, fixed, frontier, up)
     return CompiledIndex(skills_str, targets, target_kinds, hours, weight, requires.tocsr(), posting_fixed.tocsr(),
                          posting_frontier.tocsr(), skill_fixed, option_fixed, option_frontier, table,
-                         key=key)
+                         cyclic=cyclic_mask, key=key)
 
 
 def _option_table(sp, model, skills, pos, choice, options, fixed, frontier, up):
@@ -530,8 +553,11 @@ def compiled_index(kg, *, folder=None, key: str | None = None) -> CompiledIndex:
     key : str, optional
         What identifies the graph's content (a workspace's generation). In
         memory, without a key, the index is kept while the graph's size is
-        unchanged.
+        unchanged. A knowledge graph with an ``index_cache`` attribute
+        ``(folder, key)`` (a workspace's) supplies both.
     """
+    if folder is None and key is None and getattr(kg, "index_cache", None):
+        folder, key = kg.index_cache  # a workspace's graph: (its index folder, its generation)
     size_key = key if key is not None else f"triples:{len(kg)}"
     try:
         cached = _CACHE.get(kg)

@@ -246,7 +246,9 @@ class RankRow:
 
     ``coverage`` is the percentage of essential requirements already met.
     For a component, ``via`` is the role of its team the person reaches with
-    the fewest hours, and the numbers are that role's.
+    the fewest hours, and the numbers are that role's. When ``approximate``
+    is true the cheapest plan was not proven: it costs at least
+    ``lower_bound`` and at most ``hours``.
     """
 
     target: Ref
@@ -257,24 +259,31 @@ class RankRow:
     missing: tuple = ()
     approximate: bool = False
     via: Ref | None = None
+    lower_bound: float | None = None
 
     def as_dict(self) -> dict:
         return {"target": self.target.as_dict(), "hours": _hours(self.hours),
                 "coverage": round(self.coverage, 1), "met": self.met, "required": self.required,
                 "missing": _refs(self.missing), "approximate": self.approximate,
+                "lower_bound": None if self.lower_bound is None else _hours(self.lower_bound),
                 "via": self.via.as_dict() if self.via else None}
 
 
 @dataclass(frozen=True)
 class Ranking:
-    """Targets of one kind sorted by hours to reach, then coverage (highest first), then label."""
+    """Targets of one kind sorted by hours to reach, then coverage (highest first), then label.
+
+    ``total`` is how many targets were ranked (``rows`` may hold only the first ones).
+    """
 
     person: Ref
     kind: str
     rows: tuple
+    total: int | None = None
 
     def as_dict(self) -> dict:
         return {"person": self.person.as_dict(), "kind": self.kind,
+                "total": len(self.rows) if self.total is None else self.total,
                 "rows": [r.as_dict() for r in self.rows]}
 
 

@@ -34,16 +34,12 @@ def _sort_key(row: RankRow):
     return (hours, -row.coverage, row.target.label.casefold(), row.target.curie)
 
 
-def _fit(kg, model, known, target, exact_limit) -> RankRow:
-    essential, _ = requirements(kg, target)
-    met = [r for r in essential if r in known]
-    sol = solve(model, known, essential, exact_limit=exact_limit)
-    coverage = 100.0 * len(met) / len(essential) if essential else 100.0
-    return RankRow(Ref.of(kg, target), sol.hours, coverage, len(met), len(essential),
-                   tuple(Ref.of(kg, r) for r in essential if r not in known), not sol.exact)
+#: Plans :func:`rank` computes at most to settle rows the compiled index leaves open.
+MAX_PLANS = 200
 
 
-def rank(kg, kind: str, *, person=None, exact_limit: int = EXACT_LIMIT) -> Ranking:
+def rank(kg, kind: str, *, person=None, limit: int | None = None, exact_limit: int = EXACT_LIMIT,
+         max_plans: int = MAX_PLANS, index=None) -> Ranking:
     """Rank every posting, role or component by the hours ``person`` needs to reach it.
 
     Parameters
@@ -52,6 +48,12 @@ def rank(kg, kind: str, *, person=None, exact_limit: int = EXACT_LIMIT) -> Ranki
     kind : {"postings", "roles", "components"}
     person : str, IRI or None
         None picks the only person in the data.
+    limit : int, optional
+        Return only the first ``limit`` rows (``Ranking.total`` still counts all).
+    max_plans : int
+        At most this many exact plans are computed (see Notes).
+    index : CompiledIndex, optional
+        The compiled index to use (default: :func:`~careergraph.graph.index.compiled_index`).
 
     Returns
     -------
@@ -61,6 +63,16 @@ def rank(kg, kind: str, *, person=None, exact_limit: int = EXACT_LIMIT) -> Ranki
 
     Notes
     -----
+    The compiled index (:mod:`careergraph.graph.index`) bounds the hours of
+    every target at once. Where the bounds meet, they are the cheapest
+    plan's hours. The other targets are planned exactly
+    (:func:`~careergraph.graph.paths.solve`) in order of their lower bound,
+    until the first ``limit`` rows (all rows without a limit) are settled:
+    a target whose lower bound exceeds the last settled row's hours cannot
+    come before it (a threshold algorithm). Past ``max_plans`` plans, the
+    rows left are marked ``approximate`` with both bounds. On small data
+    every row is settled, so the ranking is exact.
+
     A component is reached through the roles that staff it (``cg:staffedBy``):
     its row is the row of its role with the fewest hours (ties: highest
     coverage), named in ``via``. "Which component team fits me best" is the
@@ -76,30 +88,92 @@ def rank(kg, kind: str, *, person=None, exact_limit: int = EXACT_LIMIT) -> Ranki
     """
     if kind not in RANK_KINDS:
         raise UsageError(f"cannot rank {kind!r}; choose one of {', '.join(RANK_KINDS)}")
-    person_iri = resolve_person(kg, person)
+    if limit is not None and limit < 1:
+        raise UsageError(f"limit must be a positive whole number, not {limit!r}")
+    from .index import compiled_index
+
+    person_iri, direct, lacks = _person(kg, person)
     model = skill_model(kg)
-    known = held_skills(kg, person_iri)
+    known = model.closure(direct, lacks)
+    idx = index if index is not None else compiled_index(kg)
+    person_ref = Ref.of(kg, person_iri)
+    if kind != "components":
+        rows, total = _ranked_rows(kg, idx, model, known, lacks, RANK_KINDS[kind], limit,
+                                   exact_limit, max_plans)
+        return Ranking(person_ref, kind, rows, total)
+    role_rows = {row.target.iri: row for row in _ranked_rows(
+        kg, idx, model, known, lacks, "role", None, exact_limit, max_plans)[0]}
     rows = []
-    if kind == "components":
-        role_rows: dict = {}
-        for component in kg.entities("component"):
-            roles = sorted(o for o in kg.graph.objects(component, CG.staffedBy) if isinstance(o, URIRef))
-            fits = []
-            for role in roles:
-                if role not in role_rows:
-                    role_rows[role] = _fit(kg, model, known, role, exact_limit)
-                fits.append(role_rows[role])
-            ref = Ref.of(kg, component)
-            if not fits:
-                rows.append(RankRow(ref, None, 0.0, 0, 0))
-                continue
-            best = min(fits, key=_sort_key)
-            rows.append(RankRow(ref, best.hours, best.coverage, best.met, best.required,
-                                best.missing, best.approximate, via=best.target))
-    else:
-        for target in kg.entities(RANK_KINDS[kind]):
-            rows.append(_fit(kg, model, known, target, exact_limit))
-    return Ranking(Ref.of(kg, person_iri), kind, tuple(sorted(rows, key=_sort_key)))
+    for component in kg.entities("component"):
+        fits = [role_rows[str(o)] for o in kg.graph.objects(component, CG.staffedBy) if str(o) in role_rows]
+        ref = Ref.of(kg, component)
+        if not fits:
+            rows.append(RankRow(ref, None, 0.0, 0, 0))
+            continue
+        best = min(fits, key=_sort_key)
+        rows.append(RankRow(ref, best.hours, best.coverage, best.met, best.required, best.missing,
+                            best.approximate, via=best.target, lower_bound=best.lower_bound))
+    rows.sort(key=_sort_key)
+    return Ranking(person_ref, kind, tuple(rows[:limit] if limit else rows), len(rows))
+
+
+def _ranked_rows(kg, idx, model, known, lacks, kind, limit, exact_limit, max_plans):
+    """The first ``limit`` rows of one kind of target, settled as :func:`rank` describes."""
+    import heapq
+
+    import numpy as np
+
+    rows = idx.rows_of(kind)
+    n = len(rows)
+    if n == 0:
+        return (), 0
+    k = n if limit is None else min(limit, n)
+    b = idx.bounds(idx.mask(known), lacks)
+    lower, upper, exact = b.lower[rows], b.upper[rows], b.exact[rows]
+    coverage = b.coverage[rows]
+    hours = np.where(exact, lower, upper)
+    floor = lower.copy()  # the proven lower bound of each row
+    approximate = ~exact
+    # the k smallest settled hours so far, as a max-heap (negated)
+    settled = list(-np.sort(lower[exact])[:k])
+    heapq.heapify(settled)
+    plans = 0
+    for j in np.flatnonzero(~exact)[np.argsort(lower[~exact], kind="stable")]:
+        if len(settled) >= k and lower[j] > -settled[0] + 1e-6:
+            break  # no row left can come before the k-th settled one
+        if plans >= max_plans:
+            break
+        target = URIRef(idx.targets[rows[j]])
+        essential, _ = requirements(kg, target)
+        try:
+            sol = solve(model, known, essential, exact_limit=exact_limit)
+        except NoPathError:
+            hours[j], approximate[j] = math.inf, False
+        else:
+            hours[j], approximate[j], floor[j] = sol.hours, not sol.exact, sol.lower_bound
+        plans += 1
+        heapq.heappush(settled, -hours[j])
+        if len(settled) > k:
+            heapq.heappop(settled)
+    # order by hours and coverage; ties at the cut are ordered by label, as on small data
+    order = np.lexsort((-coverage, hours))
+    if k < n:
+        last = order[k - 1]
+        tied = (hours == hours[last]) & (coverage == coverage[last])
+        before = (hours < hours[last]) | ((hours == hours[last]) & (coverage > coverage[last]))
+        order = order[np.isin(order, np.flatnonzero(before | tied))]
+    out = []
+    for j in order:
+        target = URIRef(idx.targets[rows[j]])
+        start, end = idx.requires.indptr[rows[j]], idx.requires.indptr[rows[j] + 1]
+        missing = [URIRef(idx.skills[s]) for s in idx.requires.indices[start:end]]
+        missing = sorted(s for s in missing if s not in known)
+        h = None if not math.isfinite(hours[j]) else float(hours[j])
+        out.append(RankRow(Ref.of(kg, target), h, float(coverage[j]), int(b.met[rows[j]]),
+                           int(b.required[rows[j]]), tuple(Ref.of(kg, s) for s in missing),
+                           bool(approximate[j]), lower_bound=float(floor[j]) if approximate[j] else None))
+    out.sort(key=_sort_key)
+    return tuple(out[:k]), n
 
 
 def gap(kg, person, target) -> Gap:

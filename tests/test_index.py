@@ -1,0 +1,172 @@
+"""The compiled index: its bounds bracket the brute-force optimum; its ranking is the plain one."""
+
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rdflib import URIRef
+
+from careergraph.graph import load
+from careergraph.graph.convert import held_skills, requirements, resolve_person, skill_model
+from careergraph.graph.errors import CycleError, NoPathError
+from careergraph.graph.index import build_index, compiled_index, index_from, load_index
+from careergraph.graph.paths import solve
+from careergraph.graph.ranking import rank
+from careergraph.graph.sparql import run_sparql
+from test_paths_properties import _setup, instances
+
+ROOT = Path(__file__).parent.parent
+
+
+# -- the bounds against the brute force --------------------------------------------------------
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_bounds_bracket_the_optimum(instance):
+    model, brute, held, lacks, needs = _setup(instance)
+    known = model.closure(held, lacks)
+    idx = index_from(model, {"target": sorted(needs)})
+    b = idx.bounds(idx.mask(known), lacks)
+    best = brute.optimum(needs)
+    if best is None:  # no plan exists: the bounds must not claim one
+        assert not b.exact[0] or math.isinf(b.upper[0])
+        return
+    unpriced, hours = best
+    assert b.lower[0] <= hours + 1e-9, "the lower bound exceeds the optimum"
+    if b.exact[0]:
+        assert b.lower[0] == pytest.approx(hours), "bounds that meet must be the optimum"
+    if unpriced == 0:
+        assert hours <= b.upper[0] + 1e-9, "no plan costs as little as the upper bound claims"
+    assert b.met[0] == sum(1 for r in needs if r in known)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(instances(max_skills=7), min_size=1, max_size=1), st.data())
+def test_bounds_of_many_targets_match_one_at_a_time(instances_, data):
+    """One index over several targets gives each the bounds it gets alone."""
+    model, _, held, lacks, needs = _setup(instances_[0])
+    known = model.closure(held, lacks)
+    skills = sorted({*model.hours, *model.broader, *model.narrower, *needs})
+    targets = {f"t{i}": data.draw(st.sets(st.sampled_from(skills), min_size=1, max_size=4))
+               for i in range(4)}
+    together = index_from(model, targets)
+    b = together.bounds(together.mask(known), lacks)
+    for i, name in enumerate(together.targets):
+        alone = index_from(model, {name: targets[name]})
+        a = alone.bounds(alone.mask(known), lacks)
+        assert (b.lower[i], b.upper[i], b.exact[i]) == (a.lower[0], a.upper[0], a.exact[0])
+
+
+# -- the ranking against the plain algorithm ----------------------------------------------------
+def _generate(tmp_path_factory, seed):
+    out = tmp_path_factory.mktemp(f"T{seed}")
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate.py"), "--scale", "T",
+                    "--seed", str(seed), "--out", str(out)], check=True, capture_output=True)
+    return load(out / "T.nt", bundled=False)
+
+
+@pytest.fixture(scope="module", params=[1, 2])
+def random_kg(request, tmp_path_factory):
+    return _generate(tmp_path_factory, request.param)
+
+
+def _plain(kg, kind):
+    """Every target planned one by one with the exact engine, sorted as rank() documents."""
+    person = resolve_person(kg)
+    model = skill_model(kg)
+    known = held_skills(kg, person)
+    rows = []
+    for target in kg.entities(kind):
+        essential, _ = requirements(kg, target)
+        sol = solve(model, known, essential)
+        met = sum(1 for r in essential if r in known)
+        coverage = 100.0 * met / len(essential) if essential else 100.0
+        rows.append((sol.hours, -coverage, kg.label(target).casefold(), kg.curie(target), sol.exact))
+    return sorted(rows)
+
+
+@pytest.mark.parametrize("kind", ["postings", "roles"])
+def test_index_ranks_like_the_plain_algorithm(random_kg, kind):
+    plain = _plain(random_kg, kind[:-1])
+    ranking = rank(random_kg, kind, max_plans=10_000)
+    assert ranking.total == len(plain)
+    got = [(r.hours, -r.coverage, r.target.label.casefold(), r.target.curie) for r in ranking.rows]
+    for mine, theirs in zip(got, plain):
+        if theirs[4]:  # the plain engine proved its plan: the same hours, in the same place
+            assert mine == pytest.approx(theirs[:4])
+    assert [g[3] for g in got] == [p[3] for p in plain] or any(not p[4] for p in plain)
+
+
+def test_limited_ranking_is_the_head_of_the_full_one(random_kg):
+    full = rank(random_kg, "postings", max_plans=10_000)
+    for limit in (1, 5, 17):
+        head = rank(random_kg, "postings", limit=limit, max_plans=10_000)
+        assert [(r.target.iri, r.hours) for r in head.rows] == \
+            [(r.target.iri, r.hours) for r in full.rows[:limit]]
+        assert head.total == full.total
+
+
+def test_plan_budget_leaves_rows_approximate_with_true_bounds(random_kg):
+    exact = {r.target.iri: r.hours for r in rank(random_kg, "postings", max_plans=10_000).rows}
+    cut = rank(random_kg, "postings", max_plans=0)
+    approximate = [r for r in cut.rows if r.approximate]
+    assert approximate, "the generated data has OR choices: some rows need a plan"
+    for r in cut.rows:
+        if r.approximate:
+            assert r.lower_bound <= exact[r.target.iri] <= r.hours
+        else:
+            assert r.hours == pytest.approx(exact[r.target.iri])
+
+
+# -- demand ----------------------------------------------------------------------------------------
+def test_top_skills_match_sparql_counts():
+    kg = load()
+    rows = run_sparql(kg, """SELECT ?s (COUNT(DISTINCT ?p) AS ?n) WHERE {
+                                 ?p a cg:JobPosting ; cg:requiresSkill ?s } GROUP BY ?s""")
+    counts = {str(r.s): int(r.n) for r in rows}
+    expected = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    assert build_index(kg).top_skills(len(counts)) == expected
+    assert build_index(kg).top_skills(3) == expected[:3]
+
+
+# -- storage -------------------------------------------------------------------------------------
+def test_saved_index_loads_for_its_key_only(tmp_path):
+    kg = load()
+    idx = build_index(kg, key="gen-1")
+    idx.save(tmp_path)
+    again = load_index(tmp_path, "gen-1")
+    assert again is not None and again.targets == idx.targets and again.skills == idx.skills
+    person = held_skills(kg, resolve_person(kg))
+    a, b = idx.bounds(list(person)), again.bounds(list(person))
+    assert np.array_equal(a.lower, b.lower) and np.array_equal(a.upper, b.upper)
+    assert load_index(tmp_path, "gen-2") is None
+
+
+def test_damaged_index_is_rebuilt(tmp_path):
+    kg = load()
+    build_index(kg, key="k").save(tmp_path)
+    (tmp_path / "index.npz").write_bytes(b"not a zip file")
+    assert load_index(tmp_path, "k") is None
+    idx = compiled_index(kg, folder=tmp_path, key="k")
+    assert len(idx.postings) == len(kg.entities("posting"))
+    assert load_index(tmp_path, "k") is not None, "the rebuilt index was saved again"
+
+
+def test_index_follows_a_changed_graph():
+    kg = load()
+    before = compiled_index(kg)
+    assert compiled_index(kg) is before
+    posting = URIRef("https://w3id.org/careergraph/posting/new")
+    from rdflib import RDF
+
+    from careergraph.ontology import CG
+
+    kg.graph.get_context(URIRef("urn:test")).add((posting, RDF.type, CG.JobPosting))
+    kg.graph.get_context(URIRef("urn:test")).add((posting, CG.requiresSkill, kg.resolve("skill:dart")))
+    after = compiled_index(kg)
+    assert after is not before and str(posting) in after.postings
