@@ -43,6 +43,20 @@ SELECT ?posting (COUNT(?skill) AS ?missing) WHERE {
   FILTER NOT EXISTS { <https://w3id.org/careergraph/person/bench> cg:hasSkill ?skill }
 } GROUP BY ?posting ORDER BY ?missing LIMIT 10
 """
+# "Rank every posting by the hours to reach it, prerequisites included", as one would
+# write it in SPARQL: the missing required skills with their prerequisites, transitively,
+# minus what the person holds (with its prerequisites), summed. It ignores the skill
+# hierarchy and OR choices, so it is a simpler question than careergraph answers.
+RANK_HOURS = """
+PREFIX cg: <https://w3id.org/careergraph/ns#>
+SELECT ?posting (SUM(?h) AS ?hours) WHERE {
+  { SELECT DISTINCT ?posting ?skill WHERE {
+      ?posting a cg:JobPosting ; cg:requiresSkill/cg:prerequisite* ?skill .
+      FILTER NOT EXISTS { <https://w3id.org/careergraph/person/bench> cg:hasSkill/cg:prerequisite* ?skill }
+  } }
+  ?skill cg:effortHours ?h
+} GROUP BY ?posting ORDER BY ?hours LIMIT 10
+"""
 
 
 class Bench:
@@ -102,15 +116,20 @@ class Bench:
                               "error": f"no run finished within {limit:.0f} s" if proc.exitcode in (-9, None)
                               else f"failed (exit code {proc.exitcode})"})
             print(f"  {scale:>2} {case:<58} > {limit:.0f} s", file=sys.stderr, flush=True)
-            return
+            return None
         row = {"scale": scale, "case": case, "median": statistics.median(times),
                "min": min(times), "max": max(times), "runs": len(times)}
         self.rows.append(row)
         print(f"  {scale:>2} {case:<58} {_fmt(row['median'])}", file=sys.stderr, flush=True)
+        return row["median"]
 
-    def ratio(self, scale: str, name: str, slow: float | None, fast: float | None) -> None:
+    def ratio(self, scale: str, name: str, slow: float | None, fast: float | None,
+              at_least: float | None = None) -> None:
+        """Record ``slow / fast``; with ``slow`` unknown (it timed out), ``at_least / fast`` as a floor."""
         if slow and fast:
             self.rows.append({"scale": scale, "case": name, "ratio": slow / fast})
+        elif at_least and fast:
+            self.rows.append({"scale": scale, "case": name, "ratio": at_least / fast, "floor": True})
 
 
 def _fmt(seconds: float) -> str:
@@ -222,8 +241,81 @@ def bench_scale(b: Bench, scale: str, data_dir: Path) -> None:
                           ("careergraph: demand", lambda: demand(kg))]
             for name, fn in cases:
                 b.time_limited(scale, name, fn, limit=b.case_limit)
+            _bench_plans(b, kg, scale)
+        else:
+            _bench_index(b, scale, holder, g, store)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _bench_plans(b: Bench, kg, scale: str) -> None:
+    """One learning path per target, over 20 roles (and 20 postings), via benchmarks/path_bench.py."""
+    import path_bench
+
+    for row in path_bench.time_plans(kg, scale=scale, plans=10, repeat=3):
+        b.rows.append({"scale": scale, "case": f"careergraph: one learning path, {row['plans']} {row['kind']}s "
+                       f"({row['exact']} exact)", "median": row["median_ms"] / 1000,
+                       "min": row["min_ms"] / 1000, "max": row["max_ms"] / 1000, "runs": row["plans"]})
+
+
+def _bench_index(b: Bench, scale: str, holder: dict, g, store) -> None:
+    """L: careergraph on the on-disk workspace, with the compiled index, against plain SPARQL."""
+    import gc
+
+    import numpy as np
+
+    from careergraph.graph.convert import held_skills, skill_model
+    from careergraph.graph.index import build_index, load_index
+    from careergraph.graph.ranking import rank
+    from careergraph.graph.workspace import open_workspace
+
+    if "ws_path" not in holder:
+        return
+    ws = open_workspace(holder["ws_path"])
+    try:
+        kg = ws.knowledge_graph()
+        b.time(scale, "careergraph: build the skill model (once per graph)", lambda: skill_model(kg), repeat=1)
+        built = {}
+        b.time(scale, "index: build from the store (once per change)",
+               lambda: built.setdefault("idx", build_index(kg, key="bench")), repeat=1)
+        idx = built["idx"]
+        folder = Path(tempfile.mkdtemp(prefix="cg-bench-index-"))
+        idx.save(folder)
+        b.time(scale, "index: reload from its cache (.npz)", lambda: load_index(folder, "bench"))
+        shutil.rmtree(folder, ignore_errors=True)
+        gc.freeze()
+        person = kg.entities("person")[0]
+        known = held_skills(kg, person)
+        mask = idx.mask(known)
+        postings = idx.rows_of("posting")
+
+        def rank_all():
+            bounds = idx.bounds(mask)
+            return np.lexsort((-bounds.coverage[postings], bounds.upper[postings]))
+
+        def top_skills():
+            idx._demand = None  # computed afresh each run, not read from the cache
+            return idx.top_skills(20)
+
+        t_rank = b.time(scale, f"index: rank all {len(postings)} postings (bounds, sorted)", rank_all)
+        b.time(scale, "careergraph: rank postings --limit 10 (exact top rows)",
+               lambda: rank(kg, "postings", person=person, limit=10, index=idx))
+        t_top = b.time(scale, "index: top 20 skills by demand", top_skills)
+        t_r = b.time_limited(scale, "sparql rdflib: rank postings by hours (prerequisites*)",
+                             lambda: list(g.query(RANK_HOURS)), limit=b.case_limit) if g is not None else None
+        t_o = b.time_limited(scale, "sparql oxigraph: rank postings by hours (prerequisites*)",
+                             lambda: list(store.query(RANK_HOURS)), limit=b.case_limit) if store else None
+        b.ratio(scale, "ratio: rdflib SPARQL / index, rank postings", t_r, t_rank, at_least=b.case_limit)
+        b.ratio(scale, "ratio: oxigraph SPARQL / index, rank postings", t_o, t_rank, at_least=b.case_limit)
+        top_r = next((r["median"] for r in b.rows if r.get("case") == "sparql rdflib: top 20 skills by demand"
+                      and r["scale"] == scale and "median" in r), None)
+        top_o = next((r["median"] for r in b.rows if r.get("case") == "sparql oxigraph: top 20 skills by demand"
+                      and r["scale"] == scale and "median" in r), None)
+        b.ratio(scale, "ratio: rdflib SPARQL / index, top skills", top_r, t_top)
+        b.ratio(scale, "ratio: oxigraph SPARQL / index, top skills", top_o, t_top)
+        _bench_plans(b, kg, scale)
+    finally:
+        ws.close()
 
 
 def render(rows: list[dict]) -> str:
@@ -231,7 +323,8 @@ def render(rows: list[dict]) -> str:
              "-" * 108]
     for row in rows:
         if "ratio" in row:
-            lines.append(f"{row['scale']:<5}  {row['case']:<60}  {row['ratio']:>9.1f}x")
+            floor = ">" if row.get("floor") else " "
+            lines.append(f"{row['scale']:<5}  {row['case']:<60}  {floor}{row['ratio']:>8.1f}x")
         elif "error" in row:
             lines.append(f"{row['scale']:<5}  {row['case']:<60}  {'n/a':>10}  {row['error']}")
         else:

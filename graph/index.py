@@ -18,7 +18,8 @@ with one row per *target* (every posting and every role):
 * ``frontier``: targets x skills, the OR choices where that closure stops:
   broad skills met by learning any one of several narrower skills (minus
   those a skill of the forced closure already meets, being narrower);
-* each skill's forced closure (``skill_fixed``), and a table of every
+* each skill's forced closure and frontier (``skill_fixed``,
+  ``skill_frontier``), what holding it makes known (``closure``), a table of every
   choice's options with each option's closure and frontier
   (``option_fixed``, ``option_frontier``), to price the choices.
 
@@ -61,12 +62,13 @@ __all__ = ["FORMAT", "CompiledIndex", "Bounds", "build_index", "compiled_index",
            "INDEX_FOLDER", "index_from"]
 
 #: The version of the on-disk layout; an index of another version is rebuilt.
-FORMAT = 1
+FORMAT = 2
 
 #: The folder, inside a workspace, that holds the cached index.
 INDEX_FOLDER = "index"
 
-_MATRICES = ("requires", "fixed", "frontier", "skill_fixed", "option_fixed", "option_frontier")
+_MATRICES = ("requires", "fixed", "frontier", "skill_fixed", "skill_frontier", "closure", "option_fixed",
+             "option_frontier")
 _OPTION_ARRAYS = ("choice", "starts", "segment", "row", "fr_entry", "fr_skill")
 
 
@@ -123,6 +125,8 @@ class CompiledIndex:
     fixed: object
     frontier: object
     skill_fixed: object
+    skill_frontier: object
+    closure: object
     option_fixed: object
     option_frontier: object
     options: dict
@@ -462,6 +466,9 @@ def index_from(model, requirements: dict, *, kinds: dict | None = None, key: str
                     else [] for i, s in enumerate(skills)], n, n)
     skill_fixed = _rows(sp, [sorted(fixed[i]) for i in range(n)], n, n)
     raw_frontier = _rows(sp, [sorted(frontier[i]) for i in range(n)], n, n)
+    skill_frontier = _drop_met(sp, skill_fixed, raw_frontier, up)
+    # what holding each skill makes known (broader skills, prerequisites, transitively)
+    closure = _rows(sp, [sorted(pos[str(k)] for k in model.closure({s})) for s in skills], n, n)
 
     targets = sorted(reqs)
     kind_of = {str(k): v for k, v in (kinds or {}).items()}
@@ -472,7 +479,8 @@ def index_from(model, requirements: dict, *, kinds: dict | None = None, key: str
     table, option_fixed, option_frontier = _option_table(
         sp, model, skills, pos, choice, options, fixed, frontier, up)
     return CompiledIndex(skills_str, targets, target_kinds, hours, weight, requires.tocsr(), posting_fixed.tocsr(),
-                         posting_frontier.tocsr(), skill_fixed, option_fixed, option_frontier, table,
+                         posting_frontier.tocsr(), skill_fixed, skill_frontier, closure, option_fixed,
+                         option_frontier, table,
                          cyclic=cyclic_mask, key=key)
 
 

@@ -302,10 +302,16 @@ class NextSkill:
     bundle: tuple
     unlocks: tuple
     hours_removed: float
+    unlocked: int | None = None
+
+    @property
+    def unlock_count(self) -> int:
+        """Postings unlocked (``unlocks`` may list only the first of them on large data)."""
+        return len(self.unlocks) if self.unlocked is None else self.unlocked
 
     @property
     def unlocks_per_hour(self) -> float:
-        return len(self.unlocks) / self.hours if self.hours else float(len(self.unlocks))
+        return self.unlock_count / self.hours if self.hours else float(self.unlock_count)
 
     @property
     def removed_per_hour(self) -> float:
@@ -314,7 +320,7 @@ class NextSkill:
     def as_dict(self) -> dict:
         return {"skill": self.skill.as_dict(), "hours": _hours(self.hours),
                 "bundle": _refs(self.bundle), "unlocks": _refs(self.unlocks),
-                "hours_removed": _hours(self.hours_removed),
+                "unlock_count": self.unlock_count, "hours_removed": _hours(self.hours_removed),
                 "unlocks_per_100_hours": round(100 * self.unlocks_per_hour, 2),
                 "removed_per_hour": round(self.removed_per_hour, 2)}
 

@@ -205,8 +205,15 @@ def gap(kg, person, target) -> Gap:
                tuple(rows))
 
 
+#: Above this many postings :func:`next_skills` scores skills on the compiled index.
+INDEX_THRESHOLD = 500
+
+#: Postings listed per skill by the index-based :func:`next_skills` (all are counted).
+MAX_LISTED = 50
+
+
 def next_skills(kg, *, person=None, limit: int | None = None,
-                exact_limit: int = EXACT_LIMIT) -> NextSkills:
+                exact_limit: int = EXACT_LIMIT, method: str = "auto") -> NextSkills:
     """The skills that unlock the most postings per hour of learning.
 
     Each candidate is a skill from the cheapest plan of some posting the
@@ -229,6 +236,11 @@ def next_skills(kg, *, person=None, limit: int | None = None,
     which is the first step of the greedy heuristic. Learn the top skill,
     run it again, and the next row is the greedy's next step.
 
+    Re-planning every posting for every candidate does not scale: above
+    :data:`INDEX_THRESHOLD` postings (or with ``method="index"``; ``"plans"``
+    forces re-planning) the compiled index scores the candidates instead
+    (see :func:`_next_from_index`): the same ordering, on bounds rather than plans.
+
     Examples
     --------
     >>> from careergraph.graph import load
@@ -236,9 +248,18 @@ def next_skills(kg, *, person=None, limit: int | None = None,
     >>> all(s.hours > 0 for s in n.skills)
     True
     """
+    if method not in ("auto", "plans", "index"):
+        raise UsageError(f"unknown method {method!r}; choose auto, plans or index")
     person_iri, direct, lacks = _person(kg, person)
     model = skill_model(kg)
     known = model.closure(direct, lacks)
+    if method != "plans":
+        from .index import compiled_index
+
+        idx = compiled_index(kg)
+        if method == "index" or len(idx.rows_of("posting")) > INDEX_THRESHOLD:
+            rows = _next_from_index(kg, idx, known, limit)
+            return NextSkills(Ref.of(kg, person_iri), rows)
     postings = {p: requirements(kg, p)[0] for p in kg.entities("posting")}
     before = {p: solve(model, known, req, exact_limit=exact_limit) for p, req in postings.items()}
     open_postings = [p for p, req in postings.items() if any(r not in known for r in req)]
@@ -268,6 +289,76 @@ def next_skills(kg, *, person=None, limit: int | None = None,
     if limit is not None:
         rows = rows[:limit]
     return NextSkills(Ref.of(kg, person_iri), tuple(rows))
+
+
+def _next_from_index(kg, idx, known, limit) -> tuple:
+    """:func:`next_skills` on the compiled index: every candidate scored at once.
+
+    Candidates are the skills that open postings require and the person
+    lacks (broad skills met by a choice are left out: learn one of their
+    options). For a candidate ``s``:
+
+    * ``hours``: ``s`` with its unmet forced closure, plus the cheapest
+      option of each choice on its frontier (the index's upper bound);
+    * learning it makes known what holding ``s`` implies (its broader
+      skills and prerequisites, transitively): call that ``N``;
+    * ``hours_removed``: the drop in the summed lower bounds of all
+      postings, ``sum over y in N of hours(y) x postings whose forced
+      closure holds y``: one sparse product for all candidates;
+    * ``unlocks``: the open postings whose missing requirements all fall in
+      ``N``, counted exactly for a shortlist (the candidates that rank best
+      on postings missing one requirement, then on gap hours removed).
+    """
+    import numpy as np
+
+    posting_rows = idx.rows_of("posting")
+    if len(posting_rows) == 0:
+        return ()
+    mask = idx.mask(known)
+    unknown = ~mask
+    req = idx.requires[posting_rows]
+    missing = np.rint(req @ unknown.astype(np.float64)).astype(np.int64)
+    open_rows = missing > 0
+    lacking = req.multiply(unknown[np.newaxis, :]).tocsr()
+    lacking.eliminate_zeros()
+    choice = np.diff(idx.skill_fixed.indptr) == 0
+    candidates = np.unique(lacking.indices)
+    candidates = candidates[~choice[candidates]]
+    if len(candidates) == 0:
+        return ()
+    beta_h, _ = idx.choice_costs(mask)
+    vh = idx.hours * unknown
+    hours = idx.skill_fixed[candidates] @ vh + idx.skill_frontier[candidates] @ beta_h
+    holding = np.bincount(idx.fixed[posting_rows].indices, minlength=len(idx.skills))
+    one_missing = np.bincount(lacking[np.flatnonzero(missing == 1)].indices, minlength=len(idx.skills))
+    implied = idx.closure[candidates]
+    removed = implied @ (vh * holding)
+    unlock_one = implied @ (one_missing * unknown)
+    usable = np.isfinite(hours) & (hours > 0)
+    safe = np.where(usable, hours, 1.0)
+    order = np.lexsort((hours, -np.where(usable, removed / safe, 0), -np.where(usable, unlock_one / safe, 0)))
+    by_column = req.tocsc()
+    rows = []
+    for c in order[:max(200, 5 * (limit or 0))]:
+        if not usable[c]:
+            continue
+        s = candidates[c]
+        gained = implied.indices[implied.indptr[c]:implied.indptr[c + 1]]
+        gained = gained[unknown[gained]]
+        covered = np.asarray(by_column[:, gained].sum(axis=1)).ravel()
+        unlocked = np.flatnonzero(open_rows & (covered >= missing))
+        own = idx.skill_fixed.indices[idx.skill_fixed.indptr[s]:idx.skill_fixed.indptr[s + 1]]
+        bundle = sorted(URIRef(idx.skills[k]) for k in own if unknown[k])
+        listed = [URIRef(idx.targets[posting_rows[j]]) for j in unlocked[:MAX_LISTED]]
+        rows.append(NextSkill(Ref.of(kg, URIRef(idx.skills[s])), round(float(hours[c]), 6),
+                              tuple(Ref.of(kg, b) for b in bundle), tuple(Ref.of(kg, p) for p in listed),
+                              round(float(removed[c]), 6), unlocked=len(unlocked)))
+
+    def key(row: NextSkill):
+        return (-row.unlocks_per_hour, -row.removed_per_hour, row.hours, row.skill.curie)
+
+    rows.sort(key=key)
+    return tuple(rows[:limit] if limit else rows)
 
 
 def demand(kg, *, seed: int = 0) -> Demand:

@@ -170,3 +170,36 @@ def test_index_follows_a_changed_graph():
     kg.graph.get_context(URIRef("urn:test")).add((posting, CG.requiresSkill, kg.resolve("skill:dart")))
     after = compiled_index(kg)
     assert after is not before and str(posting) in after.postings
+
+
+# -- next skills on the index ----------------------------------------------------------------------
+def test_next_on_the_index_claims_only_what_holds(random_kg):
+    from careergraph.graph.ranking import next_skills
+
+    kg = random_kg
+    person = resolve_person(kg)
+    model = skill_model(kg)
+    direct = set(kg.graph.objects(person, URIRef("https://w3id.org/careergraph/ns#hasSkill")))
+    known = model.closure(direct)
+    postings = {p: requirements(kg, p)[0] for p in kg.entities("posting")}
+    open_postings = [p for p, req in postings.items() if any(r not in known for r in req)]
+    result = next_skills(kg, method="index", limit=15)
+    assert result.skills
+    for row in result.skills:
+        skill = URIRef(row.skill.iri)
+        after = model.closure(direct | {skill})
+        unlocked = {str(p) for p in open_postings if all(r in after for r in postings[p])}
+        assert row.unlock_count == len(unlocked)
+        assert {r.iri for r in row.unlocks} <= unlocked
+        assert solve(model, known, [skill]).hours <= row.hours + 1e-6, "hours must bound the cheapest bundle"
+    keys = [(-r.unlocks_per_hour, -r.removed_per_hour, r.hours, r.skill.curie) for r in result.skills]
+    assert keys == sorted(keys)
+
+
+def test_next_on_the_index_agrees_with_replanning_on_the_bundled_data():
+    from careergraph.graph.ranking import next_skills
+
+    kg = load()
+    plans, index = next_skills(kg, method="plans"), next_skills(kg, method="index")
+    assert [(r.skill.iri, r.hours, r.unlock_count) for r in index.skills][:5] == \
+        [(r.skill.iri, r.hours, r.unlock_count) for r in plans.skills][:5]
