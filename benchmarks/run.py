@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/run.py                 # scales S and M (a few minutes)
     python benchmarks/run.py --scales S,M,L  # adds L (100k postings, ~1.9M triples; slow baselines)
+    python benchmarks/run.py --scales L --repeat 3 --data-dir /tmp/bench   # L alone, data kept
     python benchmarks/run.py --repeat 5 --json benchmarks/results/latest.json
 
 Every figure is measured in this run on this machine; ratios compare cases
@@ -265,7 +266,7 @@ def _bench_index(b: Bench, scale: str, holder: dict, g, store) -> None:
     import numpy as np
 
     from careergraph.graph.convert import held_skills, skill_model
-    from careergraph.graph.index import build_index, load_index
+    from careergraph.graph.index import compiled_index, load_index
     from careergraph.graph.ranking import rank
     from careergraph.graph.workspace import open_workspace
 
@@ -277,11 +278,11 @@ def _bench_index(b: Bench, scale: str, holder: dict, g, store) -> None:
         b.time(scale, "careergraph: build the skill model (once per graph)", lambda: skill_model(kg), repeat=1)
         built = {}
         b.time(scale, "index: build from the store (once per change)",
-               lambda: built.setdefault("idx", build_index(kg, key="bench")), repeat=1)
+               lambda: built.setdefault("idx", compiled_index(kg)), repeat=1)
         idx = built["idx"]
         folder = Path(tempfile.mkdtemp(prefix="cg-bench-index-"))
         idx.save(folder)
-        b.time(scale, "index: reload from its cache (.npz)", lambda: load_index(folder, "bench"))
+        b.time(scale, "index: reload from its cache (.npz)", lambda: load_index(folder, idx.key))
         shutil.rmtree(folder, ignore_errors=True)
         gc.freeze()
         person = kg.entities("person")[0]
@@ -301,6 +302,10 @@ def _bench_index(b: Bench, scale: str, holder: dict, g, store) -> None:
         b.time(scale, "careergraph: rank postings --limit 10 (exact top rows)",
                lambda: rank(kg, "postings", person=person, limit=10, index=idx))
         t_top = b.time(scale, "index: top 20 skills by demand", top_skills)
+        from careergraph.graph.ranking import next_skills
+
+        b.time(scale, "careergraph: next skills (index)",
+               lambda: next_skills(kg, person=person, limit=10))
         t_r = b.time_limited(scale, "sparql rdflib: rank postings by hours (prerequisites*)",
                              lambda: list(g.query(RANK_HOURS)), limit=b.case_limit) if g is not None else None
         t_o = b.time_limited(scale, "sparql oxigraph: rank postings by hours (prerequisites*)",

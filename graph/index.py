@@ -560,13 +560,15 @@ def compiled_index(kg, *, folder=None, key: str | None = None) -> CompiledIndex:
         or built for another ``key``.
     key : str, optional
         What identifies the graph's content (a workspace's generation). In
-        memory, without a key, the index is kept while the graph's size is
-        unchanged. A knowledge graph with an ``index_cache`` attribute
-        ``(folder, key)`` (a workspace's) supplies both.
+        memory, without a key, the index is kept while
+        ``kg.content_key()`` is unchanged (a workspace's generation, or the
+        graph's size), and a workspace's graph names its own ``index_folder``.
     """
-    if folder is None and key is None and getattr(kg, "index_cache", None):
-        folder, key = kg.index_cache  # a workspace's graph: (its index folder, its generation)
-    size_key = key if key is not None else f"triples:{len(kg)}"
+    if folder is None and key is None:
+        folder = getattr(kg, "index_folder", None)  # a workspace's graph: its index folder
+    if key is None:
+        key = kg.content_key() if hasattr(kg, "content_key") else f"triples:{len(kg)}"
+    size_key = key
     try:
         cached = _CACHE.get(kg)
     except TypeError:

@@ -96,6 +96,27 @@ class KnowledgeGraph:
         return f"<KnowledgeGraph {len(self)} triples from {len(self.sources)} sources>"
 
     # -- the storage behind it ------------------------------------------------
+    #: Where a compiled index of this graph is cached (a workspace sets it), or None.
+    index_folder = None
+    #: A callable giving the store's generation (a workspace sets it), or None.
+    generation = None
+
+    def content_key(self) -> str:
+        """A string that changes whenever the content changes: the store's generation, else the size.
+
+        Caches of derived data (the skill model, the compiled index) are keyed
+        on it. Counting triples is cheap in memory but a full scan in Oxigraph,
+        so a workspace's graph answers with its generation instead.
+
+        Examples
+        --------
+        >>> load().content_key().startswith("triples:")
+        True
+        """
+        if self.generation is not None:
+            return f"generation:{self.generation()}"
+        return f"triples:{len(self)}"
+
     @property
     def backend(self) -> str:
         """Where the triples live and queries run.

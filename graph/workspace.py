@@ -353,7 +353,11 @@ class Workspace:
         ds = Dataset(store=OxigraphStore(store=handle), default_union=True)
         for prefix, ns in PREFIXES.items():
             ds.bind(prefix, ns, override=True, replace=True)
-        return KnowledgeGraph(ds, self.sources())
+        kg = KnowledgeGraph(ds, self.sources())
+        # caches of derived data follow the generation; the compiled index is kept in the workspace
+        kg.generation = lambda: self.generation
+        kg.index_folder = self.folder / "index"
+        return kg
 
     # -- writing ----------------------------------------------------------------
     def add(self, path, *, fmt: str | None = None, replace: bool = False, label: str | None = None,

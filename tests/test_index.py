@@ -203,3 +203,20 @@ def test_next_on_the_index_agrees_with_replanning_on_the_bundled_data():
     plans, index = next_skills(kg, method="plans"), next_skills(kg, method="index")
     assert [(r.skill.iri, r.hours, r.unlock_count) for r in index.skills][:5] == \
         [(r.skill.iri, r.hours, r.unlock_count) for r in plans.skills][:5]
+
+
+def test_workspace_keeps_its_index_and_rebuilds_it_after_a_change(tmp_path):
+    from careergraph.graph.workspace import init_workspace, open_workspace
+
+    with init_workspace(tmp_path / "ws") as ws:
+        kg = ws.knowledge_graph()
+        first = compiled_index(kg)
+        assert (tmp_path / "ws" / "index" / "index.json").exists()
+        person = resolve_person(kg)
+        before = rank(kg, "postings").rows
+        ws.learned(person, kg.resolve("skill:dart-vm"))
+        second = compiled_index(kg)
+        assert second.key != first.key, "a write must change the key the index is cached under"
+        assert rank(kg, "postings").rows != before
+    with open_workspace(tmp_path / "ws") as ws:
+        assert load_index(tmp_path / "ws" / "index", ws.knowledge_graph().content_key()) is not None
