@@ -105,9 +105,11 @@ def validate_cmd(state, files, fmt, no_bundled):
     from careergraph.graph import load, validate
     from careergraph.graph.errors import UsageError
 
-    if state.store is not None:
+    if state.store is not None or state.endpoint:
         if files or state.data:
-            raise UsageError("with --store, validate checks the workspace; add files first with `add`")
+            raise UsageError("with --store, validate checks the workspace; add files first with `add`"
+                             if state.store is not None else
+                             "with --endpoint, validate checks what the server holds; it takes no files")
         kg = state.kg
     else:
         kg = load(*state.data, *files, bundled=not no_bundled, check=False)

@@ -217,3 +217,13 @@ class _Shuffling(Endpoint):
 def test_inconsistent_unordered_pages_fall_back_to_order_by(oxigraph_server):  # noqa: F811
     whole = set(pull(Endpoint(oxigraph_server.url), page_size=100_000))
     assert set(pull(_Shuffling(oxigraph_server.url), page_size=50)) == whole
+
+
+def test_validate_checks_what_the_server_holds(oxigraph_server):  # noqa: F811
+    remote = invoke("--endpoint", oxigraph_server.url, "validate", "--format", "json")
+    local = invoke("validate", "--format", "json")
+    assert remote.exit_code == local.exit_code == 0
+    errors = [p for p in json.loads(remote.stdout) if p["severity"] == "error"]
+    assert errors == []
+    with_file = invoke("--endpoint", oxigraph_server.url, "validate", "extra.ttl")
+    assert with_file.exit_code == 2 and "--endpoint" in with_file.output
