@@ -292,13 +292,13 @@ def _bench_index(b: Bench, scale: str, holder: dict, g, store) -> None:
 
         def rank_all():
             bounds = idx.bounds(mask)
-            return np.lexsort((-bounds.coverage[postings], bounds.upper[postings]))
+            return np.argsort(bounds.upper[postings], kind="stable")
 
         def top_skills():
             idx._demand = None  # computed afresh each run, not read from the cache
             return idx.top_skills(20)
 
-        t_rank = b.time(scale, f"index: rank all {len(postings)} postings (bounds, sorted)", rank_all)
+        t_rank = b.time(scale, f"index: rank all {len(postings)} postings (bounds, sorted by hours)", rank_all)
         b.time(scale, "careergraph: rank postings --limit 10 (exact top rows)",
                lambda: rank(kg, "postings", person=person, limit=10, index=idx))
         t_top = b.time(scale, "index: top 20 skills by demand", top_skills)

@@ -141,6 +141,8 @@ class CompiledIndex:
         if self.cyclic is None:
             self.cyclic = np.zeros(len(self.skills), dtype=bool)
         self._demand = None
+        self._rows: dict = {}
+        self._columns = None
 
     def __repr__(self):
         return (f"<CompiledIndex {len(self.targets)} targets x {len(self.skills)} skills, "
@@ -159,7 +161,19 @@ class CompiledIndex:
 
     def rows_of(self, kind: str) -> np.ndarray:
         """The row numbers of the targets of one kind (``"posting"`` or ``"role"``), in IRI order."""
-        return np.flatnonzero(np.asarray(self.kinds) == kind)
+        found = self._rows.get(kind)
+        if found is None:
+            found = np.flatnonzero(np.asarray(self.kinds) == kind)
+            found.setflags(write=False)
+            self._rows[kind] = found
+        return found
+
+    def _by_column(self):
+        """``fixed`` and ``requires`` by column, the forced hours of each target, the column sizes."""
+        if self._columns is None:
+            fixed, requires = self.fixed.tocsc(), self.requires.tocsc()
+            self._columns = (fixed, requires, self.fixed @ self.hours, np.diff(fixed.indptr))
+        return self._columns
 
     @property
     def postings(self) -> list:
@@ -179,8 +193,13 @@ class CompiledIndex:
     def demand(self) -> np.ndarray:
         """How many postings require each skill (essential requirements); computed once."""
         if self._demand is None:
-            postings = self.requires[self.rows_of("posting")]
-            self._demand = np.bincount(postings.indices, minlength=len(self.skills))
+            rows = self.rows_of("posting")
+            if len(rows) and rows[-1] - rows[0] + 1 == len(rows):  # one block: IRIs sort by kind
+                ptr = self.requires.indptr
+                indices = self.requires.indices[ptr[rows[0]]:ptr[rows[-1] + 1]]
+            else:
+                indices = self.requires[rows].indices
+            self._demand = np.bincount(indices, minlength=len(self.skills))
             self._demand.setflags(write=False)
         return self._demand
 
@@ -284,7 +303,16 @@ class CompiledIndex:
         unknown = ~known
         vh = self.hours * unknown
         beta_h, _ = self.choice_costs(known)
-        forced = self.fixed @ vh
+        known_columns = np.flatnonzero(known)
+        fixed_by_column, requires_by_column, all_forced, sizes = self._by_column()
+        if sizes[known_columns].sum() * 3 < self.fixed.nnz:
+            # few known skills: subtract their hours from each target's whole forced closure
+            part = fixed_by_column[:, known_columns]
+            forced = all_forced - np.bincount(part.indices, weights=np.repeat(
+                self.hours[known_columns], np.diff(part.indptr)), minlength=len(self.targets))
+            forced = np.round(forced, 6)
+        else:
+            forced = self.fixed @ vh
         lower = forced
         lacking = self.mask(lacks) & unknown
         if lacking.any():
@@ -294,7 +322,7 @@ class CompiledIndex:
         stuck = self.cyclic & unknown
         if stuck.any():  # a forced closure holding an unknown cycle: no order of learning exists
             upper = np.where(self.fixed @ stuck.astype(np.float64) > 0, np.inf, upper)
-        met = np.rint(self.requires @ known.astype(np.float64)).astype(np.int64)
+        met = np.bincount(requires_by_column[:, known_columns].indices, minlength=len(self.targets))
         exact = np.isclose(lower, upper, rtol=0, atol=1e-6)
         return Bounds(np.round(lower, 6), np.round(upper, 6), exact, met, self.required)
 

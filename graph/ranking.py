@@ -135,10 +135,16 @@ def _ranked_rows(kg, idx, model, known, lacks, kind, limit, exact_limit, max_pla
     floor = lower.copy()  # the proven lower bound of each row
     approximate = ~exact
     # the k smallest settled hours so far, as a max-heap (negated)
-    settled = list(-np.sort(lower[exact])[:k])
+    exact_hours = lower[exact]
+    if k < len(exact_hours):
+        exact_hours = np.partition(exact_hours, k - 1)[:k]
+    settled = list(-np.sort(exact_hours))
     heapq.heapify(settled)
+    # only rows whose lower bound is within the k-th smallest upper bound can be among the first k
+    reach = np.partition(upper, k - 1)[k - 1] if k < n else np.inf
+    open_rows = np.flatnonzero(~exact & (lower <= reach + 1e-6))
     plans = 0
-    for j in np.flatnonzero(~exact)[np.argsort(lower[~exact], kind="stable")]:
+    for j in open_rows[np.argsort(lower[open_rows], kind="stable")]:
         if len(settled) >= k and lower[j] > -settled[0] + 1e-6:
             break  # no row left can come before the k-th settled one
         if plans >= max_plans:
@@ -156,7 +162,11 @@ def _ranked_rows(kg, idx, model, known, lacks, kind, limit, exact_limit, max_pla
         if len(settled) > k:
             heapq.heappop(settled)
     # order by hours and coverage; ties at the cut are ordered by label, as on small data
-    order = np.lexsort((-coverage, hours))
+    if k < n:
+        pool = np.flatnonzero(hours <= np.partition(hours, k - 1)[k - 1])
+        order = pool[np.lexsort((-coverage[pool], hours[pool]))]
+    else:
+        order = np.lexsort((-coverage, hours))
     if k < n:
         last = order[k - 1]
         tied = (hours == hours[last]) & (coverage == coverage[last])
@@ -210,6 +220,9 @@ INDEX_THRESHOLD = 500
 
 #: Postings listed per skill by the index-based :func:`next_skills` (all are counted).
 MAX_LISTED = 50
+
+#: Candidates whose unlocks the index-based :func:`next_skills` counts exactly (at least).
+SHORTLIST = 100
 
 
 def next_skills(kg, *, person=None, limit: int | None = None,
@@ -338,27 +351,28 @@ def _next_from_index(kg, idx, known, limit) -> tuple:
     safe = np.where(usable, hours, 1.0)
     order = np.lexsort((hours, -np.where(usable, removed / safe, 0), -np.where(usable, unlock_one / safe, 0)))
     by_column = req.tocsc()
-    rows = []
-    for c in order[:max(200, 5 * (limit or 0))]:
+    scored = []
+    for c in order[:max(SHORTLIST, 5 * (limit or 0))]:
         if not usable[c]:
             continue
-        s = candidates[c]
         gained = implied.indices[implied.indptr[c]:implied.indptr[c + 1]]
         gained = gained[unknown[gained]]
-        covered = np.asarray(by_column[:, gained].sum(axis=1)).ravel()
+        covered = np.bincount(by_column[:, gained].indices, minlength=len(posting_rows))
         unlocked = np.flatnonzero(open_rows & (covered >= missing))
+        h, r = round(float(hours[c]), 6), round(float(removed[c]), 6)
+        scored.append(((-len(unlocked) / h, -r / h, h, kg.curie(URIRef(idx.skills[candidates[c]]))),
+                       c, unlocked))
+    scored.sort(key=lambda item: item[0])
+    rows = []
+    for (_, _, h, _), c, unlocked in scored[:limit] if limit else scored:
+        s = candidates[c]
         own = idx.skill_fixed.indices[idx.skill_fixed.indptr[s]:idx.skill_fixed.indptr[s + 1]]
         bundle = sorted(URIRef(idx.skills[k]) for k in own if unknown[k])
         listed = [URIRef(idx.targets[posting_rows[j]]) for j in unlocked[:MAX_LISTED]]
-        rows.append(NextSkill(Ref.of(kg, URIRef(idx.skills[s])), round(float(hours[c]), 6),
-                              tuple(Ref.of(kg, b) for b in bundle), tuple(Ref.of(kg, p) for p in listed),
-                              round(float(removed[c]), 6), unlocked=len(unlocked)))
-
-    def key(row: NextSkill):
-        return (-row.unlocks_per_hour, -row.removed_per_hour, row.hours, row.skill.curie)
-
-    rows.sort(key=key)
-    return tuple(rows[:limit] if limit else rows)
+        rows.append(NextSkill(Ref.of(kg, URIRef(idx.skills[s])), h, tuple(Ref.of(kg, b) for b in bundle),
+                              tuple(Ref.of(kg, p) for p in listed), round(float(removed[c]), 6),
+                              unlocked=len(unlocked)))
+    return tuple(rows)
 
 
 def demand(kg, *, seed: int = 0) -> Demand:
