@@ -15,14 +15,14 @@ from .output import echo_json, table
 __all__ = ["import_group", "link_group", "export_cmd"]
 
 _OUTPUT_HELP = ("Write the RDF here (atomically); the extension picks the format (.ttl, .nt, .jsonld...). "
-                "Without it, --store DIR adds the result to the workspace in one transaction.")
+                "Without it, --store DIR adds the result to the workspace atomically.")
 
 
 def _deliver(state, write, output, source, replace=False):
     """Write the import's RDF to ``output``, or add it to the workspace given by --store.
 
     ``write(path)`` writes the RDF (atomically) to a path; into a workspace it
-    goes through a temporary N-Triples file and one transaction, so a failed
+    goes through a temporary N-Triples file added atomically, so a failed
     or killed import leaves the workspace as it was. Returns where it went.
     """
     from careergraph.graph.errors import UsageError
@@ -234,7 +234,7 @@ def _occupations(ctx, param, values):
 @click.argument("folder", type=click.Path(file_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="OUT",
               help="Write the RDF here (atomically). .nt is streamed and suits the whole of ESCO. "
-                   "Without it, --store DIR adds the result to the workspace in one transaction.")
+                   "Without it, --store DIR adds the result to the workspace atomically.")
 @click.option("--occupations", multiple=True, callback=_occupations, metavar="CODES|IRIS",
               help="Keep only these occupations: ISCO group codes (2512, or a prefix such as 25) "
                    "or occupation IRIs, comma-separated or repeated; their skills come along.")
