@@ -17,6 +17,7 @@ class State:
         self.store = store
         self.endpoint = endpoint
         self._kg = None
+        self._query_kg = None
         self._workspace = None
 
     def close(self):
@@ -38,6 +39,25 @@ class State:
                                  "(create one with `careergraph init DIR`)")
             self._workspace = open_workspace(self.store)
         return self._workspace
+
+    @property
+    def query_kg(self):
+        """The graph to run named queries on: the bundled data in Oxigraph when no option chose another.
+
+        Without --data, --store and --endpoint the named query runs in an
+        in-memory Oxigraph store (:func:`careergraph.graph.sparql.query_graph`),
+        which loads and answers in milliseconds (where fork exists, so the
+        time limit holds as on rdflib); otherwise it is :attr:`kg`.
+        """
+        if self.data or self.store is not None or self.endpoint:
+            return self.kg
+        if self._query_kg is None:
+            from careergraph.graph.sparql import START_METHOD, query_graph
+
+            if START_METHOD != "fork":  # Oxigraph enforces --timeout only in a forked child
+                return self.kg
+            self._query_kg = query_graph()
+        return self._query_kg
 
     @property
     def kg(self):

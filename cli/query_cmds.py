@@ -40,18 +40,18 @@ def _library_format(kind: str, fmt: str) -> str | None:
     return fmt
 
 
-def _run(state, kind, fmt, iris, limit, call):
-    """Check the format, run ``call`` (one library call), print the result."""
+def _run(get_kg, kind, fmt, iris, limit, call):
+    """Check the format, run ``call(get_kg())`` (one library call), print the result."""
     from careergraph.graph.errors import QueryTimeoutError
     from careergraph.graph.results import display_rows
 
     out_format = _library_format(kind, fmt)
     try:
-        result = call()
+        result = call(get_kg())
     except QueryTimeoutError as err:
         raise QueryTimeoutError(f"{err} (raise it with --timeout SECONDS)") from err
     if out_format is None:
-        headers, rows = display_rows(result, state.kg, iris=iris)
+        headers, rows = display_rows(result, get_kg(), iris=iris)
         click.echo(table(headers, rows))
         click.echo(f"({len(rows)} row{'s' if len(rows) != 1 else ''})", err=True)
     else:
@@ -164,7 +164,9 @@ def query_run(state, name, params, fmt, iris, timeout, limit):
     An unknown or missing parameter is a usage error (exit 2) that lists the
     query's parameters; `careergraph query show NAME` describes them. With
     --endpoint URL the query runs on that SPARQL server, the values written
-    into it as escaped SPARQL terms.
+    into it as escaped SPARQL terms. Without --data, --store or --endpoint
+    the bundled data is loaded into an in-memory Oxigraph store and the query
+    runs there (the same rows as rdflib's evaluator, in a fraction of the time).
 
     Example:
 
@@ -173,12 +175,12 @@ def query_run(state, name, params, fmt, iris, timeout, limit):
         careergraph query run skill-gap -p person="Seed author" -p posting="Flutter Developer at Red"
     """
     from careergraph import queries
-    from careergraph.graph.sparql import prepare, query_type, run_named
+    from careergraph.graph.sparql import run_named, text_type
 
-    kind = query_type(prepare(queries.get(name).text))
+    kind = text_type(queries.get(name).text)  # careergraph's own query: no need to parse it
     values = _parse_params(params)
-    _run(state, kind, fmt, iris, limit,
-         lambda: run_named(state.kg, name, timeout=timeout, limit=limit or None, **values))
+    _run(lambda: state.query_kg, kind, fmt, iris, limit,
+         lambda kg: run_named(kg, name, timeout=timeout, limit=limit or None, **values))
 
 
 # -- ad-hoc SPARQL ---------------------------------------------------------------------
@@ -230,5 +232,5 @@ def sparql_cmd(state, query, fmt, iris, timeout, limit):
 
     text = _read_query(query)
     kind = query_type(prepare(text))
-    _run(state, kind, fmt, iris, limit,
-         lambda: run_sparql(state.kg, text, timeout=timeout, limit=limit or None))
+    _run(lambda: state.kg, kind, fmt, iris, limit,
+         lambda kg: run_sparql(kg, text, timeout=timeout, limit=limit or None))

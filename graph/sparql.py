@@ -20,12 +20,18 @@ Every backend answers the same query with the same rows (``kg.backend``):
 
 * ``"rdflib"`` (in memory): rdflib's evaluator, values bound through
   ``initBindings``.
-* ``"oxigraph"`` (a workspace, ``--store``): pyoxigraph evaluates the query
+* ``"oxigraph"`` (a workspace, ``--store``, or :func:`query_graph`, the
+  bundled data in an in-memory store): pyoxigraph evaluates the query
   itself, in a forked child like rdflib's (the child reads the same open
   store; a timeout kills it). Values enter the text through
   :func:`inline_bindings`, as escaped SPARQL terms.
 * ``"endpoint"`` (``--endpoint``): the text with the values inlined the same
   way is sent to the server (see :mod:`careergraph.graph.endpoint`).
+
+Named queries are careergraph's own text: on Oxigraph and endpoints they are
+sent as they are (:func:`text_type` reads their form), so rdflib's SPARQL
+parser, a third of a second to import, is loaded only for user text and for
+rdflib's evaluator.
 
 Results come back as rdflib terms; ``xsd:string`` literals become plain
 literals, as rdflib's own parsers make them. Oxigraph writes numbers in their
@@ -38,21 +44,25 @@ from __future__ import annotations
 import functools
 import multiprocessing
 import re
+import sys
 from decimal import Decimal, InvalidOperation
 from itertools import islice
 from typing import Mapping
 
-from pyparsing import ParseException, ParseResults
-from rdflib import XSD, BNode, Dataset, Graph, Literal, URIRef
-from rdflib.plugins.sparql.algebra import translateQuery
-from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
-from rdflib.plugins.sparql.parserutils import CompValue
-from rdflib.plugins.sparql.sparql import Query
+from typing import TYPE_CHECKING
+
+from rdflib import RDFS, XSD, BNode, Dataset, Graph, Literal, URIRef
 
 from careergraph.ontology import PREFIXES
 
 from .errors import QueryError, QueryTimeoutError, UsageError
 from .results import QueryResult
+
+if TYPE_CHECKING:
+    from rdflib.plugins.sparql.sparql import Query
+
+# rdflib's SPARQL parser (pyparsing) takes a third of a second to import; it is
+# imported on first use, so a named query run on Oxigraph never pays for it.
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -66,6 +76,7 @@ __all__ = [
     "from_oxigraph",
     "run_sparql",
     "run_named",
+    "query_graph",
 ]
 
 #: Seconds a query may run before it is stopped, unless the caller says otherwise.
@@ -87,6 +98,9 @@ _UPDATE_KEYWORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD"
 
 def _nodes(node):
     """Every CompValue in a parse tree, depth first."""
+    from pyparsing import ParseResults
+    from rdflib.plugins.sparql.parserutils import CompValue
+
     if isinstance(node, CompValue):
         yield node
         for value in node.values():
@@ -102,6 +116,8 @@ def _raw(node: CompValue, key: str):
 
 
 def _show(term) -> str:
+    from rdflib.plugins.sparql.parserutils import CompValue
+
     if isinstance(term, URIRef):
         return f"<{term}>"
     if isinstance(term, CompValue) and term.name == "pname":  # an unexpanded CURIE
@@ -147,7 +163,7 @@ def _update_hazards(tree) -> list[str]:
     return found
 
 
-def _syntax_error(err: ParseException) -> QueryError:
+def _syntax_error(err) -> QueryError:
     """A one-line message: where the parser stopped, the text from there, what it expected."""
     line = str(err.line)
     start = max(0, min(err.col - 1, len(line)))
@@ -215,6 +231,10 @@ def prepare(text: str) -> Query:
 
 
 def _prepare(text: str) -> Query:
+    from pyparsing import ParseException
+    from rdflib.plugins.sparql.algebra import translateQuery
+    from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+
     try:
         tree = parseQuery(text)
     except ParseException as query_err:
@@ -244,6 +264,28 @@ def _prepare(text: str) -> Query:
 def query_type(query: Query) -> str:
     """``"SELECT"``, ``"ASK"``, ``"CONSTRUCT"`` or ``"DESCRIBE"``."""
     return _QUERY_TYPES.get(query.algebra.name, query.algebra.name)
+
+
+_FORM = re.compile(r"(?<![\w:?$])(SELECT|ASK|CONSTRUCT|DESCRIBE)(?![\w:])", re.I)
+
+
+def text_type(text: str) -> str:
+    """The form of a trusted query (careergraph's named queries), read without parsing it.
+
+    The first ``SELECT``, ``ASK``, ``CONSTRUCT`` or ``DESCRIBE`` keyword
+    outside IRIs, strings and comments; the same answer as
+    ``query_type(prepare(text))`` for a valid query, at none of the cost.
+    Use :func:`prepare` for text that is not careergraph's own.
+
+    Examples
+    --------
+    >>> text_type("# SELECT in a comment\\nASK { ?s ?p 'SELECT' }")
+    'ASK'
+    """
+    m = _FORM.search(_mask_strings_and_iris(text))
+    if m is None:
+        raise QueryError("not a SELECT, ASK, CONSTRUCT or DESCRIBE query")
+    return m.group(1).upper()
 
 
 # -- parameters ------------------------------------------------------------------------
@@ -588,14 +630,14 @@ def _lock_down() -> None:
     """In the child: no sockets and no loading of FROM graphs, whatever slipped through."""
     import socket
 
-    import rdflib.plugins.sparql as sparql_plugin
-
     def refuse(*args, **kwargs):
         raise OSError("careergraph: network access is disabled while a query runs")
 
     socket.socket.connect = refuse
     socket.socket.connect_ex = refuse
-    sparql_plugin.SPARQL_LOAD_GRAPHS = False
+    sparql_plugin = sys.modules.get("rdflib.plugins.sparql")  # loaded if rdflib evaluates
+    if sparql_plugin is not None:
+        sparql_plugin.SPARQL_LOAD_GRAPHS = False
 
 
 def _reply(conn, work) -> None:
@@ -676,6 +718,13 @@ def _run_oxigraph(store, text, kind, timeout, limit):
     return _run_process(_child_work, (work,), timeout, "fork")
 
 
+def _check_limits(timeout, limit) -> None:
+    if timeout is not None and not timeout > 0:
+        raise UsageError(f"timeout must be a positive number of seconds, not {timeout!r}")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise UsageError(f"limit must be a positive whole number, not {limit!r}")
+
+
 def run_sparql(kg, text: str, *, bindings: Mapping | None = None,
                timeout: float | None = DEFAULT_TIMEOUT, limit: int | None = None) -> QueryResult:
     """Run a SPARQL query (SELECT, ASK, CONSTRUCT or DESCRIBE) on the knowledge graph.
@@ -718,19 +767,21 @@ def run_sparql(kg, text: str, *, bindings: Mapping | None = None,
     >>> sorted(kg.curie(row.p) for row in result)
     ['posting:a3f-flutter-developer-middle', 'posting:red-flutter-developer']
     """
-    if timeout is not None and not timeout > 0:
-        raise UsageError(f"timeout must be a positive number of seconds, not {timeout!r}")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise UsageError(f"limit must be a positive whole number, not {limit!r}")
+    _check_limits(timeout, limit)
     query = prepare(text)
+    return _run(kg, text, query, query_type(query), bindings, timeout, limit)
+
+
+def _run(kg, text, query, kind, bindings, timeout, limit) -> QueryResult:
+    """Evaluate a checked query (``query`` may be None for a trusted text on Oxigraph or an endpoint)."""
     bindings = dict(bindings or {})
     backend = getattr(kg, "backend", "rdflib")
     if backend == "endpoint":
-        return _build(kg.endpoint.evaluate(text, bindings, kind=query_type(query), timeout=timeout,
-                                           limit=limit))
+        return _build(kg.endpoint.evaluate(text, bindings, kind=kind, timeout=timeout, limit=limit))
     if backend == "oxigraph":
-        return _build(_run_oxigraph(kg.oxigraph, inline_bindings(text, bindings), query_type(query),
-                                    timeout, limit))
+        return _build(_run_oxigraph(kg.oxigraph, inline_bindings(text, bindings), kind, timeout, limit))
+    if query is None:
+        query = prepare(text)
     if timeout is None:
         try:
             answer = _evaluate(kg.graph, query, bindings, limit)
@@ -776,4 +827,73 @@ def run_named(kg, name: str, /, *, timeout: float | None = DEFAULT_TIMEOUT, limi
 
     named = queries.get(name)
     bindings = bind_parameters(kg, named, params)
-    return run_sparql(kg, named.text, bindings=bindings, timeout=timeout, limit=limit)
+    if getattr(kg, "backend", "rdflib") == "rdflib":
+        return run_sparql(kg, named.text, bindings=bindings, timeout=timeout, limit=limit)
+    # Oxigraph and SPARQL servers read the text themselves: a bundled query needs neither
+    # rdflib's parser nor the safety check (it is careergraph's own text), only its form.
+    _check_limits(timeout, limit)
+    return _run(kg, named.text, None, text_type(named.text), bindings, timeout, limit)
+
+
+# -- the bundled dataset in Oxigraph, for named queries -------------------------------
+
+def query_graph():
+    """The bundled dataset as a knowledge graph whose queries Oxigraph evaluates in memory.
+
+    The same triples in the same named graphs as :func:`careergraph.graph.load`
+    (without user files), parsed by pyoxigraph (milliseconds where rdflib's
+    Turtle parser takes a third of a second) into an in-memory ``Store``; an
+    rdflib ``Dataset`` with the same triples answers ``kg.resolve`` and
+    ``kg.label``. ``kg.backend`` is ``"oxigraph"``, so :func:`run_named`
+    evaluates there and never loads rdflib's SPARQL parser. Meant for running
+    queries (``careergraph query run``); the bundled data is checked for
+    cycles by the test suite, not here.
+
+    Oxigraph stores decimals in canonical form (``20.0`` as ``20``), in its
+    store and so in the rdflib copy; no named query returns a stored decimal,
+    and the tests check that every named query gives the same rows, lexical
+    forms included, as on :func:`~careergraph.graph.load`. The time limit of
+    :func:`run_named` holds where fork exists (see :func:`run_sparql`).
+
+    Examples
+    --------
+    >>> kg = query_graph()
+    >>> kg.backend
+    'oxigraph'
+    >>> [kg.label(r.role) for r in run_named(kg, "roles-of-component", component="Auth & Session Service")]
+    ['Backend engineer', 'DevOps engineer', 'QA engineer', 'Security engineer']
+    """
+    import pyoxigraph as ox
+
+    from careergraph.ontology import ID_PREFIXES
+
+    from .store import ONTOLOGY_GRAPH, KnowledgeGraph, SourceInfo, _source_kind, core_path, data_paths
+
+    class _MemoryOxigraphGraph(KnowledgeGraph):
+        @property
+        def oxigraph(self):
+            return store
+
+    store = ox.Store()
+    ds = Dataset(default_union=True)
+    for prefix, ns in PREFIXES.items():
+        ds.bind(prefix, ns, override=True, replace=True)
+    sources, terms = [], {}  # terms: pyoxigraph term -> rdflib term, each converted once
+    for path in [core_path(), *data_paths()]:
+        is_core = path == core_path()
+        iri = ONTOLOGY_GRAPH if is_core else ID_PREFIXES["source"][path.stem]
+        name = ox.NamedNode(str(iri))
+        try:
+            store.load(path=str(path), format=ox.RdfFormat.TURTLE, to_graph=name)
+        except (SyntaxError, OSError) as err:
+            raise QueryError(f"cannot read {path.name}: {' '.join(str(err).split())}") from err
+        graph = ds.graph(iri)
+        for quad in store.quads_for_pattern(None, None, None, name):
+            graph.add(tuple(terms[t] if t in terms else terms.setdefault(t, from_oxigraph(t))
+                            for t in (quad.subject, quad.predicate, quad.object)))
+        if is_core:
+            label, kind = "careergraph core ontology", "ontology"
+        else:
+            label, kind = str(graph.value(iri, RDFS.label) or path.stem), _source_kind(graph)
+        sources.append(SourceInfo(iri, label, kind, path.name, len(graph)))
+    return _MemoryOxigraphGraph(ds, sources)
