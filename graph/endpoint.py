@@ -331,6 +331,10 @@ class EndpointKnowledgeGraph(KnowledgeGraph):
     def backend(self) -> str:
         return "endpoint"
 
+    def content_key(self) -> str:
+        """The pulled copy does not change while this object lives: no count on the server."""
+        return f"endpoint:{self.endpoint.url}:{id(self)}"
+
     @property
     def oxigraph(self):
         return None

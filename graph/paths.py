@@ -740,7 +740,7 @@ _REFS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 def _refs(kg):
     """A function from IRI to :class:`Ref`, cached per graph while it is unchanged (as the skill model is):
     labels come from rdflib lookups, the largest part of building a long plan's result."""
-    size = len(kg)
+    size = kg.content_key() if hasattr(kg, "content_key") else len(kg)  # no triple count on Oxigraph
     try:
         cached = _REFS.get(kg)
     except TypeError:  # not weak-referenceable
