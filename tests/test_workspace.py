@@ -48,20 +48,6 @@ def snapshot(folder) -> tuple[int, str]:
     return len(lines), hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("ws") / "template"
-    init_workspace(folder).close()
-    return folder
-
-
-@pytest.fixture
-def ws_dir(template, tmp_path):
-    folder = tmp_path / "ws"
-    shutil.copytree(template, folder)
-    return folder
-
-
 def plain(term):
     """Compare literals by value: Oxigraph reads plain literals back as xsd:string and writes
     decimals in canonical form ("4" for "4.0"); RDF 1.1 says these are the same values."""

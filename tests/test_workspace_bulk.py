@@ -14,7 +14,7 @@ from rdflib import Dataset, Graph, URIRef
 
 from careergraph.graph import InvalidDataError
 from careergraph.graph import workspace as wsmod
-from careergraph.graph.workspace import CATALOG, init_workspace, open_workspace
+from careergraph.graph.workspace import CATALOG, open_workspace
 from careergraph.ontology import CG
 
 from test_workspace import ANA, INVALID, snapshot
@@ -33,20 +33,6 @@ ex:a ex:p ex:b .
 ex:g1 { ex:a ex:q "one" . ex:a ex:p ex:b . }
 ex:g2 { ex:c ex:q "two"@en . }
 """
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("bulk") / "template"
-    init_workspace(folder).close()
-    return folder
-
-
-@pytest.fixture
-def ws_dir(template, tmp_path):
-    folder = tmp_path / "ws"
-    shutil.copytree(template, folder)
-    return folder
 
 
 @pytest.fixture(params=["transaction", "bulk"])
