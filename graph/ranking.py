@@ -9,7 +9,7 @@ from rdflib import URIRef
 
 from careergraph.ontology import CG
 
-from .convert import held_skills, knowledge_graph, requirements, resolve_person, situation, skill_model
+from .convert import knowledge_graph, requirements, resolve_person, situation, skill_model
 from .errors import NoPathError, UsageError
 from .paths import EXACT_LIMIT, how_met, solve
 from .plans import (Connection, Demand, Gap, GapRow, Hop, NextSkill, NextSkills, RankRow, Ranking,
@@ -165,13 +165,11 @@ def _ranked_rows(kg, idx, model, known, lacks, kind, limit, exact_limit, max_pla
     if k < n:
         pool = np.flatnonzero(hours <= np.partition(hours, k - 1)[k - 1])
         order = pool[np.lexsort((-coverage[pool], hours[pool]))]
+        last = order[k - 1]  # keep the rows up to the k-th, and every row tied with it
+        keep = (hours < hours[last]) | ((hours == hours[last]) & (coverage >= coverage[last]))
+        order = order[keep[order]]
     else:
         order = np.lexsort((-coverage, hours))
-    if k < n:
-        last = order[k - 1]
-        tied = (hours == hours[last]) & (coverage == coverage[last])
-        before = (hours < hours[last]) | ((hours == hours[last]) & (coverage > coverage[last]))
-        order = order[np.isin(order, np.flatnonzero(before | tied))]
     out = []
     for j in order:
         target = URIRef(idx.targets[rows[j]])

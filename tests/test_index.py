@@ -1,7 +1,6 @@
 """The compiled index: its bounds bracket the brute-force optimum; its ranking is the plain one."""
 
 import math
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +13,6 @@ from rdflib import URIRef
 
 from careergraph.graph import load
 from careergraph.graph.convert import held_skills, requirements, resolve_person, skill_model
-from careergraph.graph.errors import CycleError, NoPathError
 from careergraph.graph.index import build_index, compiled_index, index_from, load_index
 from careergraph.graph.paths import solve
 from careergraph.graph.ranking import rank
