@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import weakref
 from dataclasses import dataclass, field
 
-import networkx as nx
 from rdflib import RDF, BNode, Literal, URIRef
 from rdflib.namespace import SKOS
 
@@ -15,6 +14,9 @@ from careergraph.ontology import CG, ESCO, SCHEMA
 
 from .checks import find_cycle
 from .errors import CycleError, UsageError
+
+if TYPE_CHECKING:  # networkx is imported where a graph is built: most commands never need it
+    import networkx as nx
 
 __all__ = [
     "UNPRICED_WEIGHT",
@@ -293,17 +295,46 @@ def skill_model(kg) -> SkillModel:
         cached = None
     if cached is not None and cached[0] == size:
         return cached[1]
-    g = kg.graph
-    model = SkillModel.from_edges(
-        skill_hours(kg),
-        prerequisites=_pairs(g, CG.prerequisite),
-        broader=_pairs(g, SKOS.broader),
-    )
+    model = None
+    folder = getattr(kg, "index_folder", None)
+    if folder is not None:  # a workspace: the model saved with its compiled index, if current
+        from .index import saved_model
+
+        model = saved_model(kg, folder, size)
+    if model is None and getattr(kg, "oxigraph", None) is not None:
+        model = _native_model(kg.oxigraph)
+    if model is None:
+        g = kg.graph
+        model = SkillModel.from_edges(
+            skill_hours(kg),
+            prerequisites=_pairs(g, CG.prerequisite),
+            broader=_pairs(g, SKOS.broader),
+        )
     try:
         _MODELS[kg] = (size, model)
     except TypeError:
         pass
     return model
+
+
+def _native_model(store) -> SkillModel:
+    """:func:`skill_model` read from a pyoxigraph store in bulk (:mod:`.native`): the same model."""
+    from .native import select_iris
+
+    hours = {}
+    for s, text in select_iris(store, f"SELECT ?s (STR(?h) AS ?v) WHERE {{ ?s <{CG.effortHours}> ?h "
+                                      "FILTER(isLiteral(?h)) }"):
+        if s is None or text is None:
+            continue
+        try:
+            hours[URIRef(s)] = float(text)
+        except ValueError:
+            continue  # as skill_hours: validate reports it, the engine treats the skill as unpriced
+    pairs = {}
+    for prop in (CG.prerequisite, SKOS.broader):
+        found = select_iris(store, f"SELECT DISTINCT ?s ?o WHERE {{ ?s <{prop}> ?o }}")
+        pairs[prop] = sorted((URIRef(s), URIRef(o)) for s, o in found if s is not None and o is not None)
+    return SkillModel.from_edges(hours, prerequisites=pairs[CG.prerequisite], broader=pairs[SKOS.broader])
 
 
 def _pairs(g, prop) -> list:
@@ -328,6 +359,8 @@ def prerequisite_graph(kg) -> nx.DiGraph:
 
     Nodes carry ``label`` and ``hours`` (None when unpriced).
     """
+    import networkx as nx
+
     model = skill_model(kg)
     g = nx.DiGraph()
     for skill, pres in sorted(model.prerequisites.items()):
@@ -340,6 +373,8 @@ def prerequisite_graph(kg) -> nx.DiGraph:
 
 def hierarchy_graph(kg) -> nx.DiGraph:
     """The skill hierarchy: an edge ``narrower -> broader`` per ``skos:broader``."""
+    import networkx as nx
+
     g = nx.DiGraph()
     for n, b in _pairs(kg.graph, SKOS.broader):
         g.add_edge(n, b)
@@ -434,6 +469,8 @@ def knowledge_graph(kg) -> nx.MultiDiGraph:
     ESCO) are left out. Nodes and edges are added in sorted order, so
     algorithms that depend on insertion order are deterministic.
     """
+    import networkx as nx
+
     g = nx.MultiDiGraph()
     triples = []
     for s, p, o in kg.graph.triples((None, None, None)):

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import json
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,11 +59,11 @@ from careergraph.ontology import CG
 from .convert import skill_model
 from .errors import CareerGraphError
 
-__all__ = ["FORMAT", "CompiledIndex", "Bounds", "build_index", "compiled_index", "load_index",
-           "INDEX_FOLDER", "index_from"]
+__all__ = ["FORMAT", "Binary", "CompiledIndex", "Bounds", "build_index", "compiled_index", "load_index",
+           "load_model", "saved_model", "INDEX_FOLDER", "index_from"]
 
 #: The version of the on-disk layout; an index of another version is rebuilt.
-FORMAT = 2
+FORMAT = 3
 
 #: The folder, inside a workspace, that holds the cached index.
 INDEX_FOLDER = "index"
@@ -70,12 +71,94 @@ INDEX_FOLDER = "index"
 _MATRICES = ("requires", "fixed", "frontier", "skill_fixed", "skill_frontier", "closure", "option_fixed",
              "option_frontier")
 _OPTION_ARRAYS = ("choice", "starts", "segment", "row", "fr_entry", "fr_skill")
+#: The kinds of target, as stored (their positions) on disk.
+TARGET_KINDS = ("posting", "role")
+#: The skill model's own facts, per skill position: effort hours (nan: none),
+#: ``(skill, prerequisite)`` and ``(narrower, broader)`` pairs.
+_MODEL_ARRAYS = ("hours", "prerequisite", "broader")
 
 
 def _sparse():
     import scipy.sparse as sp
 
     return sp
+
+
+class Binary:
+    """A read-only 0/1 sparse matrix in CSR (or CSC) form, multiplied by vectors with numpy alone.
+
+    The questions an index answers per person are sums over rows of a 0/1
+    matrix; doing them with numpy spares every command the import of
+    ``scipy.sparse`` (about a tenth of a second). Anything else (slicing,
+    products of matrices, ``tocsc``...) is handed to the equivalent scipy
+    matrix, made on first use.
+    """
+
+    def __init__(self, indptr, indices, shape, *, matrix=None, csc=False):
+        self.indptr, self.indices, self.shape = indptr, indices, tuple(int(n) for n in shape)
+        self.format = "csc" if csc else "csr"
+        self._matrix = matrix
+
+    @classmethod
+    def of(cls, matrix) -> "Binary":
+        """``matrix`` (a scipy CSR or CSC matrix of ones) wrapped, or itself if it is one."""
+        if isinstance(matrix, Binary):
+            return matrix
+        return cls(matrix.indptr, matrix.indices, matrix.shape, matrix=matrix, csc=matrix.format == "csc")
+
+    @property
+    def nnz(self) -> int:
+        return len(self.indices)
+
+    @property
+    def scipy(self):
+        """The same matrix as a scipy sparse matrix."""
+        if self._matrix is None:
+            sp = _sparse()
+            make = sp.csc_matrix if self.format == "csc" else sp.csr_matrix
+            self._matrix = make((np.ones(len(self.indices)), self.indices, self.indptr), shape=self.shape)
+        return self._matrix
+
+    def __matmul__(self, other):
+        if self.format == "csr" and isinstance(other, np.ndarray) and other.ndim == 1:
+            return _row_sums(self.indptr, self.indices, other)
+        return self.scipy @ other
+
+    def __getitem__(self, key):
+        return self.scipy[key]
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.scipy, name)
+
+    def __repr__(self):
+        return f"<Binary {self.format} {self.shape[0]}x{self.shape[1]}, {self.nnz} ones>"
+
+
+def _row_sums(indptr, indices, vector) -> np.ndarray:
+    """Per row, the sum of ``vector`` over the row's columns: a 0/1 matrix times a vector."""
+    rows = len(indptr) - 1
+    if rows == 0:
+        return np.zeros(0)
+    # a 0 at the end, so that every row start (empty trailing rows too) is a valid position
+    values = np.append(np.asarray(vector, dtype=np.float64)[indices], 0.0)
+    starts = indptr[:-1]
+    out = np.add.reduceat(values, starts)
+    out[starts == indptr[1:]] = 0.0  # empty rows (reduceat gives them the next value)
+    return out
+
+
+def _columns(csc, columns) -> tuple[np.ndarray, np.ndarray]:
+    """``(row indices, count per column)`` of ``columns`` of a CSC matrix, concatenated in order."""
+    starts, ends = csc.indptr[columns], csc.indptr[np.asarray(columns) + 1]
+    counts = ends - starts
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=csc.indices.dtype), counts
+    # positions: for each column, starts[c] .. ends[c]-1
+    offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
+    return csc.indices[np.arange(total) + offsets], counts
 
 
 @dataclass(frozen=True)
@@ -132,8 +215,11 @@ class CompiledIndex:
     options: dict
     cyclic: np.ndarray | None = None
     key: str = ""
+    model_arrays: dict | None = None
 
     def __post_init__(self):
+        for name in _MATRICES:
+            setattr(self, name, Binary.of(getattr(self, name)))
         self._skill_pos = None
         self._target_pos = None
         self._posting_rows = None
@@ -143,6 +229,9 @@ class CompiledIndex:
         self._demand = None
         self._rows: dict = {}
         self._columns = None
+        self._model = None
+        self._kind_codes = None  # kinds as TARGET_KINDS positions, when read from disk
+        self._csc = None  # fixed and requires by column, when read from disk
 
     def __repr__(self):
         return (f"<CompiledIndex {len(self.targets)} targets x {len(self.skills)} skills, "
@@ -163,7 +252,11 @@ class CompiledIndex:
         """The row numbers of the targets of one kind (``"posting"`` or ``"role"``), in IRI order."""
         found = self._rows.get(kind)
         if found is None:
-            found = np.flatnonzero(np.asarray(self.kinds) == kind)
+            if self._kind_codes is not None:
+                found = np.flatnonzero(self._kind_codes == TARGET_KINDS.index(kind)) \
+                    if kind in TARGET_KINDS else np.zeros(0, dtype=np.int64)
+            else:
+                found = np.flatnonzero(np.asarray(self.kinds) == kind)
             found.setflags(write=False)
             self._rows[kind] = found
         return found
@@ -171,7 +264,12 @@ class CompiledIndex:
     def _by_column(self):
         """``fixed`` and ``requires`` by column, the forced hours of each target, the column sizes."""
         if self._columns is None:
-            fixed, requires = self.fixed.tocsc(), self.requires.tocsc()
+            if self._csc is not None:  # saved with the index: converting 100k rows takes 0.2 s
+                fixed, requires = (Binary(self._csc[f"{name}_indptr"], self._csc[f"{name}_indices"],
+                                          getattr(self, name).shape, csc=True)
+                                   for name in ("fixed", "requires"))
+            else:
+                fixed, requires = (Binary.of(m.scipy.tocsc()) for m in (self.fixed, self.requires))
             self._columns = (fixed, requires, self.fixed @ self.hours, np.diff(fixed.indptr))
         return self._columns
 
@@ -307,9 +405,9 @@ class CompiledIndex:
         fixed_by_column, requires_by_column, all_forced, sizes = self._by_column()
         if sizes[known_columns].sum() * 3 < self.fixed.nnz:
             # few known skills: subtract their hours from each target's whole forced closure
-            part = fixed_by_column[:, known_columns]
-            forced = all_forced - np.bincount(part.indices, weights=np.repeat(
-                self.hours[known_columns], np.diff(part.indptr)), minlength=len(self.targets))
+            rows, counts = _columns(fixed_by_column, known_columns)
+            forced = all_forced - np.bincount(rows, weights=np.repeat(
+                self.hours[known_columns], counts), minlength=len(self.targets))
             forced = np.round(forced, 6)
         else:
             forced = self.fixed @ vh
@@ -322,9 +420,20 @@ class CompiledIndex:
         stuck = self.cyclic & unknown
         if stuck.any():  # a forced closure holding an unknown cycle: no order of learning exists
             upper = np.where(self.fixed @ stuck.astype(np.float64) > 0, np.inf, upper)
-        met = np.bincount(requires_by_column[:, known_columns].indices, minlength=len(self.targets))
+        met = np.bincount(_columns(requires_by_column, known_columns)[0], minlength=len(self.targets))
         exact = np.isclose(lower, upper, rtol=0, atol=1e-6)
         return Bounds(np.round(lower, 6), np.round(upper, 6), exact, met, self.required)
+
+    def skill_model(self):
+        """The :class:`~careergraph.graph.convert.SkillModel` the index was built from, or None.
+
+        Rebuilt from the stored pairs, with IRIs as ``URIRef``: reading a
+        workspace's model this way takes milliseconds, where extracting it
+        from the store takes seconds at the scale of ESCO.
+        """
+        if self._model is None and self.model_arrays is not None:
+            self._model = _model_of(self.skills, self.model_arrays)
+        return self._model
 
     # -- storage -------------------------------------------------------------------
     def save(self, folder) -> Path:
@@ -339,16 +448,29 @@ class CompiledIndex:
             arrays[f"{name}_shape"] = np.array(m.shape)
         for k, v in self.options.items():
             arrays[f"options_{k}"] = v
-        meta = {"format": FORMAT, "key": self.key,
-                "skills": self.skills, "targets": self.targets, "kinds": self.kinds}
-        npz, names = folder / "index.npz", folder / "index.json"
-        tmp_npz, tmp_names = folder / "index.npz.tmp", folder / "index.json.tmp"
+        fixed, requires, *_ = self._by_column()
+        for name, m in (("fixed", fixed), ("requires", requires)):
+            arrays[f"{name}_csc_indptr"], arrays[f"{name}_csc_indices"] = m.indptr, m.indices
+        arrays["skills"], arrays["targets"] = _pack(self.skills), _pack(self.targets)
+        arrays["kinds"] = np.array([TARGET_KINDS.index(k) for k in self.kinds], dtype=np.uint8)
+        meta = {"format": FORMAT, "key": self.key}
+        npz, names, model = folder / "index.npz", folder / "index.json", folder / MODEL_FILE
+        tmp_npz, tmp_names, tmp_model = (folder / f"{f.name}.tmp" for f in (npz, names, model))
         with open(tmp_npz, "wb") as fh:
             np.savez(fh, **arrays)
+        if self.model_arrays is not None:
+            # the model alone, with its own key and skill list: `path` reads it without the index
+            with open(tmp_model, "wb") as fh:
+                np.savez(fh, key=np.frombuffer(self.key.encode(), dtype=np.uint8),
+                         format=np.array([FORMAT]), skills=_pack(self.skills),
+                         **{f"model_{k}": v for k, v in self.model_arrays.items()})
         tmp_names.write_text(json.dumps(meta), encoding="utf-8")
         # the names file carries the key: written last, so a crash leaves a key that does not match
         names.unlink(missing_ok=True)
+        model.unlink(missing_ok=True)
         tmp_npz.replace(npz)
+        if self.model_arrays is not None:
+            tmp_model.replace(model)
         tmp_names.replace(names)
         return npz
 
@@ -361,7 +483,6 @@ def _binary(m):
 
 def load_index(folder, key: str) -> CompiledIndex | None:
     """The index saved in ``folder`` if it was built for ``key`` (and this format), else None."""
-    sp = _sparse()
     folder = Path(folder)
     try:
         meta = json.loads((folder / "index.json").read_text(encoding="utf-8"))
@@ -371,13 +492,135 @@ def load_index(folder, key: str) -> CompiledIndex | None:
         matrices = {}
         for name in _MATRICES:
             indptr, indices = data[f"{name}_indptr"], data[f"{name}_indices"]
-            matrices[name] = sp.csr_matrix((np.ones(len(indices)), indices, indptr),
-                                           shape=tuple(data[f"{name}_shape"]))
+            matrices[name] = Binary(indptr, indices, data[f"{name}_shape"])
         options = {k: data[f"options_{k}"] for k in _OPTION_ARRAYS}
-        return CompiledIndex(meta["skills"], meta["targets"], meta["kinds"], data["hours"], data["weight"],
-                             options=options, cyclic=data["cyclic"], key=key, **matrices)
-    except (OSError, ValueError, KeyError):
+        codes = data["kinds"]
+        skills, targets = _unpack(data["skills"]), _unpack(data["targets"])
+        if len(skills) != matrices["closure"].shape[0] or not (len(targets) == len(codes)
+                                                              == matrices["requires"].shape[0]):
+            return None
+        names = np.array(TARGET_KINDS, dtype=object)
+        index = CompiledIndex(skills, targets, names[codes].tolist(), data["hours"], data["weight"],
+                              options=options, cyclic=data["cyclic"], key=key, **matrices)
+        index._kind_codes = codes
+        index._csc = {f"{name}_{part}": data[f"{name}_csc_{part}"]
+                      for name in ("fixed", "requires") for part in ("indptr", "indices")}
+        return index
+    except (OSError, ValueError, KeyError, EOFError, IndexError, UnicodeDecodeError):
         return None  # missing or damaged: the caller rebuilds it
+
+
+#: The file, beside the index, that holds the skill model alone.
+MODEL_FILE = "model.npz"
+
+
+def load_model(folder, key: str):
+    """The :class:`~careergraph.graph.convert.SkillModel` saved in ``folder`` for ``key``, else None.
+
+    Saved with the index (:meth:`CompiledIndex.save`); reading it takes a
+    few milliseconds, so a learning path on a big workspace does not
+    extract the skill graph from the store again.
+    """
+    try:
+        with np.load(Path(folder) / MODEL_FILE) as data:
+            if int(data["format"][0]) != FORMAT or data["key"].tobytes().decode() != key:
+                return None
+            skills = _unpack(data["skills"])
+            arrays = {k: data[f"model_{k}"] for k in _MODEL_ARRAYS}
+    except (OSError, ValueError, KeyError, EOFError, UnicodeDecodeError):
+        return None
+    try:
+        return _model_of(skills, arrays)
+    except (IndexError, ValueError):
+        return None
+
+
+def saved_model(kg, folder, key: str):
+    """The skill model of ``kg`` from its index in memory or saved in ``folder`` for ``key``, else None."""
+    try:
+        cached = _CACHE.get(kg)
+    except TypeError:
+        cached = None
+    if cached is not None and cached.key == key and cached.model_arrays is not None:
+        return cached.skill_model()
+    return load_model(folder, key)
+
+
+def _pack(strings) -> np.ndarray:
+    return np.frombuffer("\n".join(strings).encode(), dtype=np.uint8)
+
+
+def _unpack(array) -> list:
+    text = array.tobytes().decode()
+    return text.split("\n") if text else []
+
+
+def _model_arrays(model, pos) -> dict:
+    """The model's own facts as position arrays (see :data:`_MODEL_ARRAYS`)."""
+    hours = np.full(len(pos), np.nan)
+    for s, h in model.hours.items():
+        hours[pos[str(s)]] = h
+    pairs = {}
+    for name, edges in (("prerequisite", model.prerequisites), ("broader", model.broader)):
+        found = sorted((pos[str(s)], pos[str(o)]) for s, targets in edges.items() for o in targets)
+        pairs[name] = np.array(found, dtype=np.int64).reshape(-1, 2)
+    return {"hours": hours, **pairs}
+
+
+def _model_of(skills, arrays):
+    """A :class:`~careergraph.graph.convert.SkillModel` from :func:`_model_arrays`' arrays.
+
+    The model was checked for cycles when it was first built, and its IRIs
+    came from the store: both checks are skipped (``str.__new__`` makes the
+    same ``URIRef`` without re-validating it), and the edges are read on
+    demand (:class:`_Edges`), so this takes milliseconds.
+    """
+    from .convert import SkillModel
+
+    nodes = [str.__new__(URIRef, s) for s in skills]
+    position = {node: i for i, node in enumerate(nodes)}
+    hours = arrays["hours"]
+    priced = np.flatnonzero(~np.isnan(hours))
+    broader = arrays["broader"]
+    return SkillModel(
+        hours=dict(zip([nodes[i] for i in priced.tolist()], hours[priced].tolist())),
+        prerequisites=_Edges(nodes, position, arrays["prerequisite"]),
+        broader=_Edges(nodes, position, broader),
+        narrower=_Edges(nodes, position, broader[:, ::-1]),
+    )
+
+
+class _Edges(Mapping):
+    """``{skill: frozenset of skills}`` over an array of ``(from, to)`` positions, built on demand."""
+
+    def __init__(self, nodes, position, pairs):
+        pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))] if len(pairs) else pairs.reshape(-1, 2)
+        self._nodes, self._position = nodes, position
+        self._ptr = np.searchsorted(pairs[:, 0], np.arange(len(nodes) + 1)).tolist()
+        self._to = pairs[:, 1].tolist()
+        self._found: dict = {}
+
+    def __getitem__(self, node):
+        found = self._found.get(node)
+        if found is None:
+            i = self._position.get(node)
+            if i is None or self._ptr[i] == self._ptr[i + 1]:
+                raise KeyError(node)
+            found = frozenset(self._nodes[j] for j in self._to[self._ptr[i]:self._ptr[i + 1]])
+            self._found[node] = found
+        return found
+
+    def __contains__(self, node):
+        i = self._position.get(node)
+        return i is not None and self._ptr[i] != self._ptr[i + 1]
+
+    def __iter__(self):
+        ptr = self._ptr
+        return (self._nodes[i] for i in range(len(self._nodes)) if ptr[i] != ptr[i + 1])
+
+    def __len__(self):
+        ptr = self._ptr
+        return sum(1 for i in range(len(self._nodes)) if ptr[i] != ptr[i + 1])
 
 
 # -- building ------------------------------------------------------------------------
@@ -388,21 +631,33 @@ def _target_requirements(kg) -> tuple[dict, dict]:
     Essential requirements are ``cg:requiresSkill`` and ``cg:needsSkill``, as
     in :func:`~careergraph.graph.convert.requirements`; one pass per property.
     """
+    store = getattr(kg, "oxigraph", None)
+    if store is not None:
+        return _native_requirements(store)
     kinds = {str(p): "posting" for p in kg.entities("posting")}
     kinds.update((str(r), "role") for r in kg.entities("role") if str(r) not in kinds)
     reqs: dict = {t: [] for t in kinds}
-    store = getattr(kg, "oxigraph", None)
     for prop in (CG.requiresSkill, CG.needsSkill):
-        if store is not None:
-            import pyoxigraph as ox
+        for s, o in kg.graph.subject_objects(prop):
+            if isinstance(o, URIRef) and str(s) in reqs:
+                reqs[str(s)].append(str(o))
+    return reqs, kinds
 
-            for quad in store.quads_for_pattern(None, ox.NamedNode(str(prop)), None, None):
-                if isinstance(quad.object, ox.NamedNode) and quad.subject.value in reqs:
-                    reqs[quad.subject.value].append(quad.object.value)
-        else:
-            for s, o in kg.graph.subject_objects(prop):
-                if isinstance(o, URIRef) and str(s) in reqs:
-                    reqs[str(s)].append(str(o))
+
+def _native_requirements(store) -> tuple[dict, dict]:
+    """:func:`_target_requirements` read from a pyoxigraph store as TSV (see :mod:`.native`)."""
+    from .native import select_iris
+
+    kinds: dict = {}
+    for kind, cls in (("posting", CG.JobPosting), ("role", CG.Role)):
+        for (t,) in select_iris(store, f"SELECT DISTINCT ?t WHERE {{ ?t a <{cls}> }}"):
+            if t is not None:
+                kinds.setdefault(t, kind)
+    reqs: dict = {t: [] for t in kinds}
+    for prop in (CG.requiresSkill, CG.needsSkill):
+        for t, skill in select_iris(store, f"SELECT DISTINCT ?t ?s WHERE {{ ?t <{prop}> ?s }}"):
+            if skill is not None and t in reqs:
+                reqs[t].append(skill)
     return reqs, kinds
 
 
@@ -509,7 +764,7 @@ def index_from(model, requirements: dict, *, kinds: dict | None = None, key: str
     return CompiledIndex(skills_str, targets, target_kinds, hours, weight, requires.tocsr(), posting_fixed.tocsr(),
                          posting_frontier.tocsr(), skill_fixed, skill_frontier, closure, option_fixed,
                          option_frontier, table,
-                         cyclic=cyclic_mask, key=key)
+                         cyclic=cyclic_mask, key=key, model_arrays=_model_arrays(model, pos))
 
 
 def _option_table(sp, model, skills, pos, choice, options, fixed, frontier, up):

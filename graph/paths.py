@@ -21,8 +21,6 @@ import math
 import weakref
 from dataclasses import dataclass
 
-import networkx as nx
-
 from .convert import UNPRICED_WEIGHT, situation
 from .errors import CycleError, NoPathError, UsageError
 from .plans import Alternative, LearningPath, MetRequirement, OptionalSkill, Ref, Step
@@ -576,6 +574,8 @@ def order_plan(model, known, skills, *, key=str) -> tuple[list, list]:
     _, edges, stuck = schedule(model, known, skills)
     if stuck:
         raise _unorderable(model, stuck)
+    import networkx as nx
+
     g = nx.DiGraph()
     g.add_nodes_from(skills)
     g.add_edges_from((c, s) for c, s, _ in edges)

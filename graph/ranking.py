@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-import networkx as nx
 from rdflib import URIRef
 
 from careergraph.ontology import CG
@@ -149,8 +148,8 @@ def _ranked_rows(kg, idx, model, known, lacks, kind, limit, exact_limit, max_pla
             break  # no row left can come before the k-th settled one
         if plans >= max_plans:
             break
-        target = URIRef(idx.targets[rows[j]])
-        essential, _ = requirements(kg, target)
+        start, end = idx.requires.indptr[rows[j]], idx.requires.indptr[rows[j] + 1]
+        essential = [URIRef(idx.skills[s]) for s in idx.requires.indices[start:end]]  # sorted, as requirements()
         try:
             sol = solve(model, known, essential, exact_limit=exact_limit)
         except NoPathError:
@@ -393,6 +392,8 @@ def demand(kg, *, seed: int = 0) -> Demand:
     >>> d.skills[0].skill.curie
     'skill:flutter'
     """
+    import networkx as nx
+
     postings = kg.entities("posting")
     required: dict = {}
     preferred: dict = {}
@@ -451,6 +452,8 @@ def explain(kg, source, target) -> Connection:
     >>> c.chain
     'BLoC --cg:prerequisite--> Flutter'
     """
+    import networkx as nx
+
     a = kg.resolve(str(source))
     b = kg.resolve(str(target))
     multi = knowledge_graph(kg)

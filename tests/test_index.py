@@ -218,3 +218,97 @@ def test_workspace_keeps_its_index_and_rebuilds_it_after_a_change(tmp_path):
         assert rank(kg, "postings").rows != before
     with open_workspace(tmp_path / "ws") as ws:
         assert load_index(tmp_path / "ws" / "index", ws.knowledge_graph().content_key()) is not None
+
+
+# -- what a workspace reads back instead of extracting it from the store again --------------------
+def _same_model(a, b):
+    for name in ("hours", "prerequisites", "broader", "narrower"):
+        assert dict(getattr(a, name)) == dict(getattr(b, name)), name
+
+
+def test_saved_model_is_the_model_the_graph_gives(tmp_path, random_kg):
+    from careergraph.graph.index import load_model
+
+    model = skill_model(random_kg)
+    build_index(random_kg, key="m-1").save(tmp_path)
+    again = load_model(tmp_path, "m-1")
+    _same_model(again, model)
+    skill = next(iter(model.prerequisites))
+    assert again.needs(skill) == model.needs(skill) and again.options(skill) == model.options(skill)
+    assert load_model(tmp_path, "m-2") is None, "a model saved for another key is not used"
+    (tmp_path / "model.npz").write_bytes(b"damaged")
+    assert load_model(tmp_path, "m-1") is None
+
+
+def test_reloaded_index_keeps_columns_and_kinds(tmp_path, random_kg):
+    idx = build_index(random_kg, key="c-1")
+    idx.save(tmp_path)
+    again = load_index(tmp_path, "c-1")
+    assert again.kinds == idx.kinds
+    for kind in ("posting", "role"):
+        assert np.array_equal(again.rows_of(kind), idx.rows_of(kind))
+    for mine, theirs in zip(again._by_column(), idx._by_column()):
+        if hasattr(mine, "indptr"):
+            assert mine.format == theirs.format == "csc"
+            assert np.array_equal(mine.indptr, theirs.indptr) and np.array_equal(mine.indices, theirs.indices)
+        else:
+            assert np.array_equal(mine, theirs)
+
+
+def test_workspace_reads_the_same_model_and_requirements_natively(tmp_path):
+    """The bulk (TSV) reads from Oxigraph give what the rdflib API over the same store gives."""
+    from careergraph.graph.convert import SkillModel, _pairs, skill_hours
+    from careergraph.graph.index import _native_requirements, _target_requirements
+    from careergraph.graph.workspace import init_workspace
+    from careergraph.ontology import CG
+    from rdflib.namespace import SKOS
+
+    out = tmp_path / "gen"
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate.py"), "--scale", "T",
+                    "--seed", "3", "--out", str(out)], check=True, capture_output=True)
+    with init_workspace(tmp_path / "ws") as ws:
+        ws.add(out / "T.nt")
+        kg = ws.knowledge_graph()
+        assert kg.oxigraph is not None
+        g = kg.graph
+        plain = SkillModel.from_edges(skill_hours(kg), prerequisites=_pairs(g, CG.prerequisite),
+                                      broader=_pairs(g, SKOS.broader))
+        model = skill_model(kg)  # no index saved yet: read from the store in bulk
+        _same_model(model, plain)
+        assert plain.prerequisites, "the generated data has prerequisites"
+        reqs, kinds = _native_requirements(kg.oxigraph)
+        expected = {str(t): kind for kind in ("posting", "role") for t in kg.entities(kind)}
+        assert kinds == expected
+        for target in list(kinds)[:: max(1, len(kinds) // 50)]:
+            essential, _ = requirements(kg, URIRef(target))
+            assert sorted(set(reqs[target])) == [str(s) for s in essential]
+        assert _target_requirements(kg) == (reqs, kinds)
+        compiled_index(kg)  # saves the model beside the index
+        kg2 = ws.knowledge_graph()
+        _same_model(skill_model(kg2), plain)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 12), st.integers(1, 9), st.data())
+def test_binary_matrix_products_match_scipy(rows, columns, data):
+    """The numpy row sums and column gathers give what scipy gives, empty rows and columns included."""
+    import scipy.sparse as sp
+
+    from careergraph.graph.index import Binary, _columns
+
+    cells = data.draw(st.lists(st.tuples(st.integers(0, rows - 1), st.integers(0, columns - 1)),
+                               unique=True, max_size=rows * columns))
+    dense = np.zeros((rows, columns))
+    for r, c in cells:
+        dense[r, c] = 1.0
+    m = sp.csr_matrix(dense)
+    vector = np.array(data.draw(st.lists(st.floats(0, 1000, allow_nan=False), min_size=columns,
+                                         max_size=columns)))
+    wrapped = Binary(m.indptr, m.indices, m.shape)
+    assert np.allclose(wrapped @ vector, m @ vector, rtol=0, atol=1e-9)
+    assert np.allclose(wrapped @ (vector > 500), m @ (vector > 500).astype(float))
+    picked = np.array(sorted(data.draw(st.sets(st.integers(0, columns - 1)))), dtype=np.int64)
+    found, counts = _columns(m.tocsc(), picked)
+    expected = m.tocsc()[:, picked]
+    assert np.array_equal(counts, np.diff(expected.indptr)) and np.array_equal(found, expected.indices)
+    assert (wrapped[[0]] != m[[0]]).nnz == 0, "slices are scipy's"
