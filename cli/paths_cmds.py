@@ -234,30 +234,55 @@ def explain_cmd(state, source, target, fmt):
 
 
 @cli.command("demand")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Show only the first N skills (the total is still counted; fast on 100k postings).")
+@click.option("--centrality", type=click.Choice(["auto", "full", "listed", "none"]), default="auto",
+              show_default=True,
+              help="Betweenness and clusters on the whole co-occurrence graph (full; hours at 100k postings), "
+                   "on the listed skills' co-occurrence graph (listed), or not at all (none). auto: full up to "
+                   "500 postings; above, listed for at most 100 listed skills, else none.")
+@click.option("--show-postings", type=click.IntRange(min=0), default=None, metavar="N",
+              help="List at most N postings per skill in JSON (default: all up to 500 postings, else 5). "
+                   "The counts always cover every posting.")
 @format_option("table", "json")
 @pass_state
 @handle_errors
-def demand_cmd(state, fmt):
+def demand_cmd(state, limit, centrality, show_postings, fmt):
     """Skills ranked by how many job postings require them, with centrality and clusters.
 
     Betweenness is measured on the skill co-occurrence graph (two skills are
     linked when a posting requires both); clusters are its Louvain
-    communities (fixed seed, so the answer is stable).
+    communities (fixed seed, so the answer is stable). Above 500 postings the
+    counts come from the compiled index, and both are computed on the
+    co-occurrence graph of the listed skills only (see --centrality); a note
+    says so.
 
     Example:
 
     \b
         careergraph demand --format json
+        careergraph --store ~/careers demand --limit 20
     """
-    from careergraph.graph.ranking import demand
+    from careergraph.graph.demand import INDEX_THRESHOLD, demand
 
-    result = demand(state.kg)
+    result = demand(state.kg, limit=limit, centrality=centrality,
+                    show_postings="auto" if show_postings is None else show_postings)
     if fmt == "json":
         echo_json(result.as_dict())
         return
-    rows = [(s.skill.label, len(s.postings), len(s.preferred_by), f"{s.betweenness:.3f}",
+    rows = [(s.skill.label, s.required, s.preferred, "-" if s.betweenness is None else f"{s.betweenness:.3f}",
              "" if s.community is None else s.community + 1) for s in result.skills]
     click.echo(table(["skill", "postings", "preferred", "betweenness", "cluster"], rows))
     click.echo()
     for i, c in enumerate(result.communities, start=1):
         click.echo(f"Cluster {i}: {_names(c)}")
+    if len(result.skills) < result.total:
+        click.echo(f"Showing the first {len(result.skills)} of {result.total} skills in demand.")
+    if result.centrality == "listed":
+        why = (f"{result.postings} postings, above {INDEX_THRESHOLD}; " if result.postings > INDEX_THRESHOLD
+               else "")
+        click.echo(f"Betweenness and clusters: on the co-occurrence graph of the {len(result.skills)} listed "
+                   f"skills only ({why}--centrality full for the whole graph).")
+    elif result.centrality == "none":
+        click.echo("Betweenness and clusters: not computed (--centrality listed with a smaller --limit, "
+                   "or --centrality full for the whole graph).")

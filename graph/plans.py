@@ -341,33 +341,53 @@ class SkillDemand:
     """How much the postings ask for one skill.
 
     ``betweenness`` is the skill's betweenness centrality on the co-occurrence
-    graph; ``community`` the index of its Louvain community in
-    :attr:`Demand.communities`.
+    graph (None when not computed, see :attr:`Demand.centrality`);
+    ``community`` the index of its Louvain community in
+    :attr:`Demand.communities`. ``required`` and ``preferred`` count the
+    postings that require and prefer the skill; ``postings`` and
+    ``preferred_by`` may list only the first of them (:attr:`Demand.shown_postings`).
     """
 
     skill: Ref
     postings: tuple
     preferred_by: tuple
-    betweenness: float
-    community: int
+    betweenness: float | None
+    community: int | None
+    required: int | None = None
+    preferred: int | None = None
 
     def as_dict(self) -> dict:
-        return {"skill": self.skill.as_dict(), "postings": len(self.postings),
+        required = len(self.postings) if self.required is None else self.required
+        preferred = len(self.preferred_by) if self.preferred is None else self.preferred
+        return {"skill": self.skill.as_dict(), "postings": required,
                 "required_by": _refs(self.postings), "preferred_by": _refs(self.preferred_by),
-                "betweenness": round(self.betweenness, 4), "community": self.community}
+                "betweenness": None if self.betweenness is None else round(self.betweenness, 4),
+                "community": self.community, "preferred": preferred}
 
 
 @dataclass(frozen=True)
 class Demand:
-    """Skills by posting count, their betweenness, and the skill clusters."""
+    """Skills by posting count, their betweenness, and the skill clusters.
+
+    ``total`` counts every skill in demand (``skills`` may hold only the
+    first); ``centrality`` is how betweenness and clusters were computed:
+    ``"full"`` (the whole co-occurrence graph), ``"listed"`` (the listed
+    skills' co-occurrence graph) or ``"none"``; ``shown_postings`` is how
+    many postings each skill lists at most (None: all).
+    """
 
     skills: tuple
     communities: tuple = field(default_factory=tuple)
     postings: int = 0
+    total: int | None = None
+    centrality: str = "full"
+    shown_postings: int | None = None
 
     def as_dict(self) -> dict:
         return {"postings": self.postings, "skills": [s.as_dict() for s in self.skills],
-                "communities": [_refs(c) for c in self.communities]}
+                "communities": [_refs(c) for c in self.communities],
+                "total": len(self.skills) if self.total is None else self.total,
+                "centrality": self.centrality, "shown_postings": self.shown_postings}
 
 
 @dataclass(frozen=True)
