@@ -294,7 +294,7 @@ def test_binary_matrix_products_match_scipy(rows, columns, data):
     """The numpy row sums and column gathers give what scipy gives, empty rows and columns included."""
     import scipy.sparse as sp
 
-    from careergraph.graph.index import Binary, _columns
+    from careergraph.graph.index import Binary, _lines, _row_sums
 
     cells = data.draw(st.lists(st.tuples(st.integers(0, rows - 1), st.integers(0, columns - 1)),
                                unique=True, max_size=rows * columns))
@@ -305,10 +305,33 @@ def test_binary_matrix_products_match_scipy(rows, columns, data):
     vector = np.array(data.draw(st.lists(st.floats(0, 1000, allow_nan=False), min_size=columns,
                                          max_size=columns)))
     wrapped = Binary(m.indptr, m.indices, m.shape)
+    assert np.allclose(_row_sums(m.indptr, m.indices, vector), m @ vector, rtol=0, atol=1e-9)
+    assert np.allclose(_row_sums(m.indptr, m.indices, vector > 500), m @ (vector > 500).astype(float))
     assert np.allclose(wrapped @ vector, m @ vector, rtol=0, atol=1e-9)
-    assert np.allclose(wrapped @ (vector > 500), m @ (vector > 500).astype(float))
     picked = np.array(sorted(data.draw(st.sets(st.integers(0, columns - 1)))), dtype=np.int64)
-    found, counts = _columns(m.tocsc(), picked)
+    found, counts = _lines(m.tocsc(), picked)
     expected = m.tocsc()[:, picked]
     assert np.array_equal(counts, np.diff(expected.indptr)) and np.array_equal(found, expected.indices)
+    rows = np.array([r for r in range(rows) if data.draw(st.booleans())], dtype=np.int64)
+    found, counts = _lines(m, rows)
+    assert np.array_equal(found, m[rows].indices) and np.array_equal(counts, np.diff(m[rows].indptr))
     assert (wrapped[[0]] != m[[0]]).nnz == 0, "slices are scipy's"
+
+
+def test_ranking_imports_neither_scipy_nor_networkx_once_the_index_is_saved(tmp_path):
+    """A command on a workspace with a saved index reads it with numpy alone (a tenth of a second less)."""
+    code = f"""
+import sys
+from careergraph.graph.workspace import init_workspace, open_workspace
+from careergraph.graph.ranking import rank
+with init_workspace({str(tmp_path / 'ws')!r}) as ws:
+    rank(ws.knowledge_graph(), "postings")
+for name in [m for m in sys.modules if m.startswith(("scipy", "networkx"))]:
+    del sys.modules[name]
+with open_workspace({str(tmp_path / 'ws')!r}) as ws:
+    rows = rank(ws.knowledge_graph(), "postings").rows
+print(len(rows), sorted({{m.split('.')[0] for m in sys.modules if m.startswith(("scipy", "networkx"))}}))
+"""
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert out.split()[0] == str(len(load().entities("posting")))
+    assert out.strip().endswith("[]"), out
