@@ -22,9 +22,9 @@ RANK_KINDS = {"postings": "posting", "roles": "role", "components": "component"}
 
 def _person(kg, person):
     iri = resolve_person(kg, person)
-    g = kg.graph
-    direct = {o for o in g.objects(iri, CG.hasSkill) if isinstance(o, URIRef)}
-    lacks = {o for o in g.objects(iri, CG.lacksSkill) if isinstance(o, URIRef)}
+    objects = kg.objects if getattr(kg, "_oxigraph", None) is not None else kg.graph.objects
+    direct = {o for o in objects(iri, CG.hasSkill) if isinstance(o, URIRef)}
+    lacks = {o for o in objects(iri, CG.lacksSkill) if isinstance(o, URIRef)}
     return iri, direct, lacks
 
 

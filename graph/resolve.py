@@ -164,9 +164,12 @@ def resolve(kg, name: str, kind: str | Iterable[str] | None = None) -> URIRef:
 
 def label(kg, iri) -> str:
     """The display name of ``iri``: prefLabel or label (English first), title, or CURIE."""
-    graph = kg.graph if hasattr(kg, "graph") else kg
+    if getattr(kg, "_oxigraph", None) is not None:
+        objects = kg.objects  # a workspace: read from Oxigraph, no rdflib Dataset needed
+    else:
+        objects = (kg.graph if hasattr(kg, "graph") else kg).objects
     for prop in _PRIMARY:
-        values = list(graph.objects(iri, prop))
+        values = list(objects(iri, prop))
         if values:
             english = [v for v in values if getattr(v, "language", None) in ("en", None)]
             return str(sorted(english or values)[0])

@@ -77,10 +77,21 @@ class KnowledgeGraph:
     tells where a fact comes from. Build one with :func:`load`.
     """
 
-    def __init__(self, dataset: Dataset, sources: list[SourceInfo]):
-        self.dataset = dataset
+    def __init__(self, dataset, sources: list[SourceInfo], *, oxigraph=None):
+        # a callable: the Dataset is made on first use (oxrdflib's import costs a tenth of a second,
+        # and the commands that run on the compiled index and lookups never need it)
+        self._dataset = None if callable(dataset) else dataset
+        self._make_dataset = dataset if callable(dataset) else None
+        self._oxigraph = oxigraph
         self.sources = sources
         self._index = None
+
+    @property
+    def dataset(self) -> Dataset:
+        """The rdflib ``Dataset`` of every source (named graphs; queries see their union)."""
+        if self._dataset is None:
+            self._dataset = self._make_dataset()
+        return self._dataset
 
     # -- the union view ----------------------------------------------------
     @property
@@ -95,6 +106,8 @@ class KnowledgeGraph:
         return f"<KnowledgeGraph {len(self)} triples from {len(self.sources)} sources>"
 
     # -- the storage behind it ------------------------------------------------
+    #: The pyoxigraph store read directly by lookups (a workspace's), or None.
+    _oxigraph = None
     #: Where a compiled index of this graph is cached (a workspace sets it), or None.
     index_folder = None
     #: A callable giving the store's generation (a workspace sets it), or None.
@@ -140,6 +153,8 @@ class KnowledgeGraph:
         forwards every ``Store`` method and refuses use once the workspace is
         closed.
         """
+        if self._oxigraph is not None:
+            return self._oxigraph
         store_class = getattr(sys.modules.get("oxrdflib"), "OxigraphStore", None)
         store = getattr(self.dataset, "store", None)
         if store_class is not None and isinstance(store, store_class):
@@ -179,7 +194,33 @@ class KnowledgeGraph:
 
     def entities(self, kind: str) -> list[URIRef]:
         """Every entity of one kind, sorted by IRI."""
+        if self._oxigraph is not None:
+            return sorted({s for s, _ in self._native_pairs(None, RDF.type, KINDS[kind])})
         return sorted(set(self.dataset.subjects(RDF.type, KINDS[kind])))
+
+    def objects(self, subject, predicate) -> list:
+        """The objects of ``(subject, predicate, ?)`` in any source, as rdflib terms (repeats possible)."""
+        if self._oxigraph is not None:
+            return [o for _, o in self._native_pairs(subject, predicate, None)]
+        return list(self.dataset.objects(subject, predicate))
+
+    def _native_pairs(self, subject, predicate, obj) -> list:
+        """``(subject, object)`` of the matching quads, read from Oxigraph and made rdflib terms.
+
+        The same terms oxrdflib would give (``oxrdflib._converter.from_ox``),
+        without making an rdflib ``Dataset`` first.
+        """
+        import pyoxigraph as ox
+
+        def to_ox(term):
+            if term is None:
+                return None
+            return ox.NamedNode(str(term)) if isinstance(term, URIRef) else ox.BlankNode(str(term))
+
+        if isinstance(obj, Literal):
+            raise TypeError("literal objects are not looked up natively")
+        return [(_from_ox(q.subject), _from_ox(q.object))
+                for q in self._oxigraph.quads_for_pattern(to_ox(subject), to_ox(predicate), to_ox(obj), None)]
 
     def kind_of(self, iri) -> str | None:
         """The kind (``"skill"``, ``"role"``...) of ``iri``, or None."""
@@ -290,6 +331,22 @@ def _oxigraph_triples(kg, store) -> int:
     # FILTER EXISTS: one lookup per triple of the others, never a scan of the biggest graph
     (shared,) = store.query(f"{count} {{ {{ {pattern} }} FILTER EXISTS {{ GRAPH {biggest} {{ ?s ?p ?o }} }} }}")
     return size + int(row["n"].value) - int(shared["n"].value)
+
+
+def _from_ox(term):
+    """A pyoxigraph term as the rdflib term oxrdflib makes of it."""
+    from rdflib import BNode
+
+    kind = type(term).__name__
+    if kind == "NamedNode":
+        return URIRef(term.value)
+    if kind == "BlankNode":
+        return BNode(term.value)
+    if kind == "Literal":
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        return Literal(term.value, datatype=URIRef(term.datatype.value))
+    raise ValueError(f"unexpected Oxigraph term: {term!r}")
 
 
 def _graph_name(ctx):

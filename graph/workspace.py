@@ -18,6 +18,15 @@ How a file goes in (:meth:`Workspace.add`):
    ones with ``Store.load`` (one transaction; ``bulk_load`` costs 25-100 ms even
    for three triples). Named graphs inside TriG, N-Quads, JSON-LD or N3 files
    are merged into that one graph (``bulk_extend`` / ``extend``).
+   A ``bulk_load`` parses on one thread. An N-Triples file of
+   :data:`SPLIT_THRESHOLD` bytes or more is therefore cut at line ends into
+   pieces (one per core, up to four, or more where that keeps each under about
+   256 MiB) that are bulk loaded side by side, one per core at a time. N-Triples confines every
+   statement (and every syntax error) to its line, so the pieces hold the
+   file's triples; but Oxigraph renames the blank nodes of each load, so a
+   file in which ``_:`` occurs anywhere is loaded in one piece. A syntax error
+   is reported as reading the whole file reports it: the first in the file,
+   at its line in the file.
 2. It is checked against the store (no prerequisite or ``skos:broader`` cycle),
    reading only those two properties' quads.
 3. One SPARQL update (Oxigraph runs a whole update request as one transaction)
@@ -352,16 +361,20 @@ class Workspace:
 
     def knowledge_graph(self):
         """The workspace as a :class:`~careergraph.graph.store.KnowledgeGraph` (rdflib API over Oxigraph)."""
-        from oxrdflib import OxigraphStore
-
         from .store import KnowledgeGraph
 
         handle = _StoreHandle(self.store)
         self._handles.append(handle)
-        ds = Dataset(store=OxigraphStore(store=handle), default_union=True)
-        for prefix, ns in PREFIXES.items():
-            ds.bind(prefix, ns, override=True, replace=True)
-        kg = KnowledgeGraph(ds, self.sources())
+
+        def dataset():  # made when first needed: most lookups go to Oxigraph directly
+            from oxrdflib import OxigraphStore
+
+            ds = Dataset(store=OxigraphStore(store=handle), default_union=True)
+            for prefix, ns in PREFIXES.items():
+                ds.bind(prefix, ns, override=True, replace=True)
+            return ds
+
+        kg = KnowledgeGraph(dataset, self.sources(), oxigraph=handle)
         # caches of derived data follow the generation; the compiled index is kept in the workspace
         kg.generation = lambda: self.generation
         kg.index_folder = self.folder / "index"
@@ -373,7 +386,8 @@ class Workspace:
         """Add an RDF file as a new source; readers see all of it or none of it.
 
         The file is streamed into a new graph with Oxigraph's parser (bulk
-        loaded from :data:`BULK_THRESHOLD` bytes up), checked (no prerequisite
+        loaded from :data:`BULK_THRESHOLD` bytes up; large N-Triples files in
+        pieces side by side, see the module docstring), checked (no prerequisite
         or hierarchy cycle with what the store already holds), and then
         committed by writing its catalog entry; on any error the new graph is
         deleted again, and a crash part-way is undone by the next
