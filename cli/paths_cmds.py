@@ -265,8 +265,9 @@ def demand_cmd(state, limit, centrality, show_postings, fmt):
     """
     from careergraph.graph.demand import INDEX_THRESHOLD, demand
 
-    result = demand(state.kg, limit=limit, centrality=centrality,
-                    show_postings="auto" if show_postings is None else show_postings)
+    if show_postings is None:  # the table shows counts only: no posting needs naming
+        show_postings = "auto" if fmt == "json" else 0
+    result = demand(state.kg, limit=limit, centrality=centrality, show_postings=show_postings)
     if fmt == "json":
         echo_json(result.as_dict())
         return

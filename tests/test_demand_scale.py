@@ -116,6 +116,16 @@ def test_index_path_matches_the_per_posting_path(monkeypatch, t_kg, centrality, 
     assert small.as_dict() == large.as_dict()
 
 
+def test_pair_counts_as_bit_sets_and_as_a_sparse_product_agree(monkeypatch, t_kg):
+    from careergraph.graph.index import compiled_index
+
+    facts = demand_module._IndexFacts(t_kg, compiled_index(t_kg))
+    skills = facts.first(40)
+    bits = facts.pair_counts(skills)
+    monkeypatch.setattr(demand_module, "_BITS_MAX", 0)
+    assert sorted(bits) == sorted(facts.pair_counts(skills)) and bits
+
+
 @pytest.mark.parametrize("way", [0, 1])
 def test_counts_and_total_match_sparql(monkeypatch, t_kg, way):
     required, preferred = sparql_counts(t_kg)
@@ -203,9 +213,9 @@ def test_workspace_demand_matches_memory_and_keeps_its_cache(monkeypatch, genera
         assert cache.stat().st_mtime_ns != stamp, "a changed workspace rebuilds the cache"
     with open_workspace(tmp_path / "ws") as ws:
         kg = ws.knowledge_graph()
-        from careergraph.graph.index import compiled_index
+        from careergraph.graph.index import FORMAT, compiled_index
 
-        key = f"{compiled_index(kg).key}|"
+        key = f"{FORMAT}|{compiled_index(kg).key}|"
         assert demand_module._load_by_skill(tmp_path / "ws" / "index", key) is None
         assert demand(kg, centrality="none", limit=9, show_postings=3).as_dict() == expected[1]
 
