@@ -3,14 +3,25 @@
 The co-occurrence graph has a node per skill some posting requires and an
 edge between two skills required by the same posting, weighted by the number
 of such postings. Up to :data:`INDEX_THRESHOLD` postings everything is
-computed as it always was: per posting, and betweenness and Louvain on the
-whole graph. Above it (100,000 postings make millions of edges: exact
-betweenness would run for hours) the counts come from the compiled index
-(:func:`careergraph.graph.index.compiled_index`), and centrality is computed
-on the co-occurrence graph of the *listed* skills only, when they are at most
-:data:`LISTED_CENTRALITY_MAX` (``--limit``); otherwise it is skipped. The
-result says which was done (:attr:`Demand.centrality`). Measured on the L
-benchmark workspace (100k postings, 14k skills; see the README).
+computed as it always was: per posting, with betweenness and Louvain on the
+whole graph. Above it, 100,000 postings make millions of edges (exact
+betweenness would run for hours; the old per-posting code did not finish
+within 15 minutes on the L benchmark), so:
+
+* the counts come from the compiled index
+  (:func:`careergraph.graph.index.compiled_index`) and, for preferences, from
+  a postings x skills matrix built in one pass over ``cg:prefersSkill`` and
+  cached beside the index (``index/demand.npz`` in a workspace, keyed like it);
+* centrality and clusters are computed on the co-occurrence graph of the
+  *listed* skills only when they are at most :data:`LISTED_CENTRALITY_MAX`
+  (``--limit``), else skipped; :attr:`Demand.centrality` says which;
+* each skill lists its first :data:`SHOWN_POSTINGS` postings, not all.
+
+Measured on the L benchmark workspace (100k postings, 14k skills) on a busy
+2-core machine: with the index in memory, ``demand(kg, limit=20)`` takes
+60-110 ms (10-15 ms with ``centrality="none"``); the first call in a process
+adds about 0.5 s (reading the cache, importing networkx); building the cache
+once takes about 10 s.
 """
 
 from __future__ import annotations
