@@ -324,8 +324,28 @@ def _bench_index(b: Bench, scale: str, holder: dict, g, store) -> None:
         b.ratio(scale, "ratio: rdflib SPARQL / index, top skills", top_r, t_top)
         b.ratio(scale, "ratio: oxigraph SPARQL / index, top skills", top_o, t_top)
         _bench_plans(b, kg, scale)
+        posting = idx.postings[len(idx.postings) // 2]
     finally:
         ws.close()
+    _bench_workspace_processes(b, scale, holder["ws_path"], posting)
+
+
+def _bench_workspace_processes(b: Bench, scale: str, folder, posting: str) -> None:
+    """Whole processes on the workspace, its compiled index already saved (as a user runs them)."""
+    exe = shutil.which("careergraph") or str(Path(sys.executable).with_name("careergraph"))
+    store = ["--store", str(folder)]
+    cases = [
+        ("process: query run skills-of-posting (point lookup)",
+         ["query", "run", "skills-of-posting", "-p", f"posting={posting}"]),
+        ("process: demand --limit 20 (top skills)", ["demand", "--limit", "20"]),
+        ("process: rank postings --limit 10", ["rank", "postings", "--limit", "10"]),
+        ("process: path --to a posting", ["path", "--to", posting]),
+        ("process: next --limit 10", ["next", "--limit", "10"]),
+        ("process: info", ["info"]),
+    ]
+    _process([exe, *store, "rank", "postings", "--limit", "1"])  # the index is built and saved once
+    for case, args in cases:
+        b.time(scale, case, lambda args=args: _process([exe, *store, *args]))
 
 
 def render(rows: list[dict]) -> str:

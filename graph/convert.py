@@ -383,11 +383,16 @@ def hierarchy_graph(kg) -> nx.DiGraph:
     return g
 
 
+def _objects(kg):
+    """``objects(subject, predicate)`` of ``kg``: read from Oxigraph directly on a workspace."""
+    return kg.objects if getattr(kg, "_oxigraph", None) is not None else kg.graph.objects
+
+
 def held_skills(kg, person) -> dict:
     """What ``person`` counts as knowing: ``{skill: (held skill, via)}``, see :meth:`SkillModel.closure`."""
-    g = kg.graph
-    held = {o for o in g.objects(person, CG.hasSkill) if isinstance(o, URIRef)}
-    lacks = {o for o in g.objects(person, CG.lacksSkill) if isinstance(o, URIRef)}
+    objects = _objects(kg)
+    held = {o for o in objects(person, CG.hasSkill) if isinstance(o, URIRef)}
+    lacks = {o for o in objects(person, CG.lacksSkill) if isinstance(o, URIRef)}
     return skill_model(kg).closure(held, lacks)
 
 
@@ -397,10 +402,10 @@ def requirements(kg, target) -> tuple[list, list]:
     A posting's essential skills are ``cg:requiresSkill`` and its optional ones
     ``cg:prefersSkill``; a role's are ``cg:needsSkill`` and it has no optional ones.
     """
-    g = kg.graph
-    essential = {o for p in (CG.requiresSkill, CG.needsSkill) for o in g.objects(target, p)
+    objects = _objects(kg)
+    essential = {o for p in (CG.requiresSkill, CG.needsSkill) for o in objects(target, p)
                  if isinstance(o, URIRef)}
-    optional = {o for o in g.objects(target, CG.prefersSkill) if isinstance(o, URIRef)} - essential
+    optional = {o for o in objects(target, CG.prefersSkill) if isinstance(o, URIRef)} - essential
     return sorted(essential), sorted(optional)
 
 

@@ -9,14 +9,16 @@ index and entity listings read big stores this way.
 
 from __future__ import annotations
 
+import re
+
 __all__ = ["select_iris"]
 
 
 def select_iris(store, query: str) -> list[tuple]:
-    """The rows of a SELECT on ``store`` (over the union of its graphs), as tuples of IRI strings.
+    r"""The rows of a SELECT on ``store`` (over the union of its graphs), as tuples of IRI strings.
 
-    A cell that is not an IRI is None, except a plain literal without
-    escapes (such as ``STR(?hours)`` gives), which is its text.
+    A cell that is not an IRI is None, except a plain literal (such as
+    ``STR(?label)`` gives), which is its text, unescaped.
 
     Examples
     --------
@@ -28,6 +30,8 @@ def select_iris(store, query: str) -> list[tuple]:
     [('http://x/a', '1')]
     >>> select_iris(st, "SELECT ?s ?o WHERE { ?s ?p ?o FILTER(isIRI(?o)) }")
     []
+    >>> select_iris(st, r'SELECT ?o WHERE { BIND("say \"hi\"\tthere \u00e9" AS ?o) }')
+    [('say "hi"\tthere é',)]
     """
     import pyoxigraph as ox
 
@@ -44,7 +48,20 @@ def select_iris(store, query: str) -> list[tuple]:
 
 
 def _cell(cell: str):
-    if len(cell) >= 2 and ((cell[0] == "<" and cell[-1] == ">") or (cell[0] == '"' == cell[-1]
-                                                                   and "\\" not in cell)):
+    if len(cell) >= 2 and cell[0] == "<" and cell[-1] == ">":
         return cell[1:-1]
+    if len(cell) >= 2 and cell[0] == '"' == cell[-1]:
+        text = cell[1:-1]
+        return _ESCAPE.sub(_unescape, text) if "\\" in text else text
     return None
+
+
+_ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))")
+_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "b": "\b", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
+
+
+def _unescape(match) -> str:
+    short, long, char = match.groups()
+    if short or long:
+        return chr(int(short or long, 16))
+    return _ESCAPES.get(char, char)

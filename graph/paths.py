@@ -26,7 +26,7 @@ from .errors import CycleError, NoPathError, UsageError
 from .plans import Alternative, LearningPath, MetRequirement, OptionalSkill, Ref, Step
 
 __all__ = ["EXACT_LIMIT", "WORK_LIMIT", "MAX_ALTERNATIVES", "Solution", "solve", "schedule", "order_plan",
-           "learning_path", "how_met"]
+           "learning_order", "learning_path", "how_met"]
 
 #: Search nodes :func:`solve` expands before it settles for the best plan found so far.
 #: A node is one partial plan; realistic postings (a handful of OR choices) need
@@ -562,9 +562,11 @@ def _unorderable(model, stuck) -> Exception:
 def order_plan(model, known, skills, *, key=str) -> tuple[list, list]:
     """The steps of a plan in learning order, and the ``(cover, skill, need)`` edges behind it.
 
-    The order is ``networkx.lexicographical_topological_sort`` of the
-    prerequisite edges among the plan's skills (ties broken by ``key``), so
-    every prerequisite comes before what needs it.
+    The order is the lexicographical topological sort of the prerequisite
+    edges among the plan's skills (ties broken by ``key``, then by the order
+    of ``skills``), so every prerequisite comes before what needs it: the
+    order ``networkx.lexicographical_topological_sort`` gives, computed
+    here without importing networkx.
 
     Raises
     ------
@@ -574,17 +576,56 @@ def order_plan(model, known, skills, *, key=str) -> tuple[list, list]:
     _, edges, stuck = schedule(model, known, skills)
     if stuck:
         raise _unorderable(model, stuck)
-    import networkx as nx
-
-    g = nx.DiGraph()
-    g.add_nodes_from(skills)
-    g.add_edges_from((c, s) for c, s, _ in edges)
-    try:
-        order = list(nx.lexicographical_topological_sort(g, key=key))
-    except nx.NetworkXUnfeasible as err:  # cannot happen: edges follow a valid schedule
-        raise CycleError("prerequisite cycle among the planned skills",
-                         cycle=nx.find_cycle(g)) from err
+    order = learning_order(skills, [(c, s) for c, s, _ in edges], key=key)
     return order, edges
+
+
+def learning_order(nodes, pairs, *, key=str) -> list:
+    """``nodes`` sorted so that ``a`` comes before ``b`` for every pair ``(a, b)``, ties by ``key``.
+
+    The lexicographical topological sort: of the nodes whose predecessors
+    are all placed, the least by ``key`` (then by first appearance in
+    ``nodes``, then in ``pairs``) comes next. It is the order
+    ``networkx.lexicographical_topological_sort`` gives, without importing
+    networkx (a fifth of a second for a command that plans one path).
+
+    Raises
+    ------
+    CycleError
+        The pairs contain a cycle.
+
+    Examples
+    --------
+    >>> learning_order(["dart", "bloc", "flutter"], [("dart", "flutter"), ("flutter", "bloc")])
+    ['dart', 'flutter', 'bloc']
+    """
+    import heapq
+
+    seen = dict.fromkeys(nodes)
+    after: dict = {}
+    for a, b in pairs:
+        seen.setdefault(a)
+        seen.setdefault(b)
+        after.setdefault(a, {})[b] = None  # one edge per pair, as in a DiGraph
+    position = {n: i for i, n in enumerate(seen)}
+    waiting: dict = {}
+    for targets in after.values():
+        for b in targets:
+            waiting[b] = waiting.get(b, 0) + 1
+    ready = [(key(n), position[n], n) for n in seen if n not in waiting]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        node = heapq.heappop(ready)[2]
+        order.append(node)
+        for b in after.get(node, ()):
+            waiting[b] -= 1
+            if waiting[b] == 0:
+                del waiting[b]
+                heapq.heappush(ready, (key(b), position[b], b))
+    if waiting:
+        raise CycleError("prerequisite cycle among the planned skills", cycle=sorted(waiting, key=position.get))
+    return order
 
 
 def how_met(model, direct, known, skill) -> tuple[str, object]:

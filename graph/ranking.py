@@ -9,10 +9,10 @@ from rdflib import URIRef
 from careergraph.ontology import CG
 
 from .convert import knowledge_graph, requirements, resolve_person, situation, skill_model
+from .demand import demand  # noqa: F401  (the module of its own; still importable from here)
 from .errors import NoPathError, UsageError
 from .paths import EXACT_LIMIT, how_met, solve
-from .plans import (Connection, Demand, Gap, GapRow, Hop, NextSkill, NextSkills, RankRow, Ranking,
-                    Ref, SkillDemand)
+from .plans import Connection, Gap, GapRow, Hop, NextSkill, NextSkills, RankRow, Ranking, Ref
 
 __all__ = ["RANK_KINDS", "rank", "next_skills", "demand", "gap", "explain"]
 
@@ -370,63 +370,6 @@ def _next_from_index(kg, idx, known, limit) -> tuple:
                               tuple(Ref.of(kg, p) for p in listed), round(float(removed[c]), 6),
                               unlocked=len(unlocked)))
     return tuple(rows)
-
-
-def demand(kg, *, seed: int = 0) -> Demand:
-    """Skills ranked by how many postings require them, with centrality and clusters.
-
-    The co-occurrence graph has a node per skill some posting requires and
-    an edge between two skills required by the same posting, weighted by the
-    number of such postings. ``betweenness`` is
-    ``networkx.betweenness_centrality`` on it (unweighted, normalised);
-    communities are ``networkx.community.louvain_communities(weight="weight",
-    seed=seed)``, numbered by size (largest first), then by first CURIE.
-    Skills only preferred (``cg:prefersSkill``) are listed with no
-    community. Rows sort by postings requiring (most first), betweenness,
-    then CURIE.
-
-    Examples
-    --------
-    >>> from careergraph.graph import load
-    >>> d = demand(load())
-    >>> d.skills[0].skill.curie
-    'skill:flutter'
-    """
-    import networkx as nx
-
-    postings = kg.entities("posting")
-    required: dict = {}
-    preferred: dict = {}
-    co = nx.Graph()
-    for p in postings:
-        essential, optional = requirements(kg, p)
-        for s in essential:
-            required.setdefault(s, []).append(p)
-        for s in optional:
-            preferred.setdefault(s, []).append(p)
-        ordered = sorted(essential)
-        co.add_nodes_from(ordered)
-        for i, a in enumerate(ordered):
-            for b in ordered[i + 1:]:
-                weight = co[a][b]["weight"] + 1 if co.has_edge(a, b) else 1
-                co.add_edge(a, b, weight=weight)
-    between = nx.betweenness_centrality(co) if len(co) else {}
-    found = nx.community.louvain_communities(co, weight="weight", seed=seed) if len(co) else []
-    communities = sorted((sorted(c, key=kg.curie) for c in found),
-                         key=lambda c: (-len(c), kg.curie(c[0])))
-    index = {s: i for i, c in enumerate(communities) for s in c}
-    rows = []
-    for s in sorted(set(required) | set(preferred)):
-        rows.append(SkillDemand(
-            Ref.of(kg, s),
-            tuple(Ref.of(kg, p) for p in required.get(s, [])),
-            tuple(Ref.of(kg, p) for p in preferred.get(s, [])),
-            between.get(s, 0.0),
-            index.get(s),
-        ))
-    rows.sort(key=lambda r: (-len(r.postings), -r.betweenness, r.skill.curie))
-    return Demand(tuple(rows), tuple(tuple(Ref.of(kg, s) for s in c) for c in communities),
-                  len(postings))
 
 
 def explain(kg, source, target) -> Connection:

@@ -56,6 +56,16 @@ def curie(iri) -> str:
     return best[1] if best else text
 
 
+def _mentioned(kg, iri, native: bool) -> bool:
+    """Whether ``iri`` is the subject of some triple."""
+    if native:
+        import pyoxigraph as ox
+
+        return next(iter(kg._oxigraph.quads_for_pattern(ox.NamedNode(str(iri)), None, None, None)), None) \
+            is not None
+    return (iri, None, None) in kg.graph
+
+
 def _expand(name: str, graph) -> URIRef | None:
     text = name.strip()
     if text.startswith("<") and text.endswith(">"):
@@ -66,7 +76,7 @@ def _expand(name: str, graph) -> URIRef | None:
     if m:
         prefix, local = m.group(1), m.group(2) or ""
         ns = PREFIXES.get(prefix)
-        if ns is None:
+        if ns is None and graph is not None:
             for p, n in graph.namespaces():
                 if p == prefix:
                     ns = n
@@ -79,15 +89,27 @@ def _expand(name: str, graph) -> URIRef | None:
 class LabelIndex:
     """Label lookups over one graph, built once."""
 
-    def __init__(self, graph):
+    def __init__(self, graph=None, *, store=None):
         self.tiers: list[dict[str, set]] = [{}, {}, {}, {}]
         self.types: dict[URIRef, set] = {}
-        for s, o in graph.subject_objects(RDF.type):
+        if store is not None:  # a pyoxigraph store, read in bulk (:mod:`.native`): seconds, not minutes
+            from .native import select_iris
+
+            types = [(URIRef(s), URIRef(o)) for s, o in select_iris(
+                store, "SELECT ?s ?o WHERE { ?s a ?o FILTER(isIRI(?s) && isIRI(?o)) }") if s and o]
+            labels = {prop: [(URIRef(s), text) for s, text in select_iris(
+                store, f"SELECT ?s (STR(?o) AS ?text) WHERE {{ ?s <{prop}> ?o FILTER(isIRI(?s)) }}")
+                if s is not None and text is not None]
+                for prop in (*_PRIMARY, *_SECONDARY)}
+        else:
+            types = graph.subject_objects(RDF.type)
+            labels = {prop: graph.subject_objects(prop) for prop in (*_PRIMARY, *_SECONDARY)}
+        for s, o in types:
             if isinstance(s, URIRef):
                 self.types.setdefault(s, set()).add(o)
         for tier, props in enumerate((_PRIMARY, _SECONDARY)):
             for prop in props:
-                for s, o in graph.subject_objects(prop):
+                for s, o in labels[prop]:
                     if isinstance(s, URIRef):
                         self.tiers[tier].setdefault(normalize(str(o)), set()).add(s)
                         self.tiers[3].setdefault(loose(str(o)), set()).add(s)
@@ -135,18 +157,21 @@ def _kind_text(kind) -> str | None:
 
 def resolve(kg, name: str, kind: str | Iterable[str] | None = None) -> URIRef:
     """Resolve ``name`` in ``kg``; see :meth:`KnowledgeGraph.resolve`."""
-    graph = kg.graph
-    if kg._index is None:
-        kg._index = LabelIndex(graph)
-    index = kg._index
     classes = _classes(kind)
-    iri = _expand(name, graph)
-    if iri is not None:
-        known = index.types.get(iri)
+    native = getattr(kg, "_oxigraph", None) is not None
+    iri = _expand(name, None if native else kg.graph)
+    if iri is None and native and _CURIE.match(name.strip()):  # a prefix only the data's graph binds
+        iri = _expand(name, kg.graph)
+    if iri is not None:  # an IRI or CURIE: looked up directly, without the index of every label
+        objects = kg.objects if native else kg.graph.objects
+        known = {o for o in objects(iri, RDF.type)} or None
         if known is not None and (classes is None or known & classes):
             return iri
-        if known is None and classes is None and (iri, None, None) in graph:
+        if known is None and classes is None and _mentioned(kg, iri, native):
             return iri
+    if kg._index is None:
+        kg._index = LabelIndex(store=kg._oxigraph) if native else LabelIndex(kg.graph)
+    index = kg._index
     hits = index.lookup(name, classes)
     if len(hits) == 1:
         return hits[0]

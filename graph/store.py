@@ -224,6 +224,9 @@ class KnowledgeGraph:
 
     def kind_of(self, iri) -> str | None:
         """The kind (``"skill"``, ``"role"``...) of ``iri``, or None."""
+        if self._oxigraph is not None:
+            types = set(self.objects(iri, RDF.type))
+            return next((kind for kind, cls in KINDS.items() if cls in types), None)
         for kind, cls in KINDS.items():
             if (iri, RDF.type, cls) in self.dataset:
                 return kind

@@ -186,3 +186,23 @@ def test_budgeted_search_brackets_the_optimum(instance, limit):
     assert cut.lower_bound <= full.hours <= cut.hours or len(cut.unpriced) > len(full.unpriced)
     if cut.exact:
         assert cut.hours == full.hours and cut.lower_bound == cut.hours
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 12), st.data())
+def test_learning_order_is_networkx_lexicographical_topological_sort(n, data):
+    """Our heap-based order equals networkx's on random DAGs (repeated pairs and isolated nodes included)."""
+    import networkx as nx
+
+    from careergraph.graph.paths import learning_order
+
+    names = [f"s{data.draw(st.integers(0, 30))}" for _ in range(n)]
+    nodes = list(dict.fromkeys(names))
+    rank = {v: i for i, v in enumerate(nodes)}
+    pairs = [(a, b) for a, b in data.draw(st.lists(st.tuples(st.sampled_from(nodes), st.sampled_from(nodes))))
+             if rank[a] < rank[b]]
+    key = data.draw(st.sampled_from([str, lambda v: v[-1]]))
+    g = nx.DiGraph()
+    g.add_nodes_from(nodes)
+    g.add_edges_from(pairs)
+    assert learning_order(nodes, pairs, key=key) == list(nx.lexicographical_topological_sort(g, key=key))

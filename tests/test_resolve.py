@@ -63,3 +63,51 @@ def test_labels_for_display(kg):
     from rdflib import URIRef
 
     assert kg.label(URIRef("https://example.org/x")) == "https://example.org/x"
+
+
+# -- on a workspace: the same answers, read from Oxigraph without an rdflib Dataset -------------------
+@pytest.fixture(scope="module")
+def ws_kg(template, tmp_path_factory):
+    import shutil
+
+    from careergraph.graph.workspace import open_workspace
+
+    folder = tmp_path_factory.mktemp("resolve") / "ws"
+    shutil.copytree(template, folder)
+    with open_workspace(folder) as ws:
+        yield ws.knowledge_graph()
+
+
+def test_workspace_label_index_is_the_rdflib_one(ws_kg):
+    from careergraph.graph.resolve import LabelIndex
+
+    native, plain = LabelIndex(store=ws_kg.oxigraph), LabelIndex(ws_kg.graph)
+    assert native.types == plain.types and native.tiers == plain.tiers
+    assert len(native.tiers[0]) > 50, "the bundled data's labels are there"
+
+
+@pytest.mark.parametrize("name", ["skill:dart", "https://w3id.org/careergraph/skill/dart", "DART VM",
+                                  "Dart runtime", "Точка Знаний", "flutter_bloc", "Flutter Developer"])
+def test_workspace_resolves_like_memory(kg, ws_kg, name):
+    try:
+        expected = kg.resolve(name, kind="skill" if name.startswith("skill") else None)
+    except AmbiguousEntityError as err:
+        with pytest.raises(AmbiguousEntityError) as again:
+            ws_kg.resolve(name)
+        assert str(again.value) == str(err)
+        return
+    assert ws_kg.resolve(name, kind="skill" if name.startswith("skill") else None) == expected
+
+
+def test_workspace_lookups_need_no_rdflib_dataset(ws_dir):
+    """IRIs, CURIEs, labels, kinds and objects are read from Oxigraph: the Dataset is never made."""
+    from careergraph.graph.workspace import open_workspace
+    from careergraph.ontology import CG
+
+    with open_workspace(ws_dir) as ws:
+        kg = ws.knowledge_graph()
+        dart = kg.resolve("skill:dart")
+        assert kg.resolve("Dart runtime") == kg.resolve("skill:dart-vm")
+        assert kg.kind_of(dart) == "skill" and kg.label(dart) == "Dart"
+        assert kg.entities("posting") and [float(h) for h in kg.objects(dart, CG.effortHours)] == [80.0]
+        assert kg._dataset is None
