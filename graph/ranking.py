@@ -100,10 +100,11 @@ def rank(kg, kind: str, *, person=None, limit: int | None = None, exact_limit: i
         rows, total = _ranked_rows(kg, idx, model, known, lacks, RANK_KINDS[kind], limit,
                                    exact_limit, max_plans)
         return Ranking(person_ref, kind, rows, total)
+    components = kg.entities("component")
     role_rows = {row.target.iri: row for row in _ranked_rows(
-        kg, idx, model, known, lacks, "role", None, exact_limit, max_plans)[0]}
+        kg, idx, model, known, lacks, "role", None, exact_limit, max_plans)[0]} if components else {}
     rows = []
-    for component in kg.entities("component"):
+    for component in components:
         fits = [role_rows[str(o)] for o in kg.graph.objects(component, CG.staffedBy) if str(o) in role_rows]
         ref = Ref.of(kg, component)
         if not fits:

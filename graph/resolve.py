@@ -189,10 +189,20 @@ def resolve(kg, name: str, kind: str | Iterable[str] | None = None) -> URIRef:
 
 def label(kg, iri) -> str:
     """The display name of ``iri``: prefLabel or label (English first), title, or CURIE."""
-    if getattr(kg, "_oxigraph", None) is not None:
-        objects = kg.objects  # a workspace: read from Oxigraph, no rdflib Dataset needed
-    else:
-        objects = (kg.graph if hasattr(kg, "graph") else kg).objects
+    if getattr(kg, "_oxigraph", None) is None:
+        return _label(iri, (kg.graph if hasattr(kg, "graph") else kg).objects)
+    # a workspace: read from Oxigraph (no rdflib Dataset needed), remembered while its content is unchanged
+    key = kg.content_key()
+    cache = getattr(kg, "_labels", None)
+    if cache is None or cache[0] != key:
+        cache = kg._labels = (key, {})
+    found = cache[1].get(iri)
+    if found is None:
+        found = cache[1][iri] = _label(iri, kg.objects)
+    return found
+
+
+def _label(iri, objects) -> str:
     for prop in _PRIMARY:
         values = list(objects(iri, prop))
         if values:
