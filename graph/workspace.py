@@ -18,15 +18,6 @@ How a file goes in (:meth:`Workspace.add`):
    ones with ``Store.load`` (one transaction; ``bulk_load`` costs 25-100 ms even
    for three triples). Named graphs inside TriG, N-Quads, JSON-LD or N3 files
    are merged into that one graph (``bulk_extend`` / ``extend``).
-   A ``bulk_load`` parses on one thread. An N-Triples file of
-   :data:`SPLIT_THRESHOLD` bytes or more is therefore cut at line ends into
-   pieces (one per core, up to four, or more where that keeps each under about
-   256 MiB) that are bulk loaded side by side, one per core at a time. N-Triples confines every
-   statement (and every syntax error) to its line, so the pieces hold the
-   file's triples; but Oxigraph renames the blank nodes of each load, so a
-   file in which ``_:`` occurs anywhere is loaded in one piece. A syntax error
-   is reported as reading the whole file reports it: the first in the file,
-   at its line in the file.
 2. It is checked against the store (no prerequisite or ``skos:broader`` cycle),
    reading only those two properties' quads.
 3. One SPARQL update (Oxigraph runs a whole update request as one transaction)
@@ -63,14 +54,11 @@ re-parsed.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 import os
-import re
 import shutil
 import tempfile
-import threading
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -83,8 +71,7 @@ from careergraph.ontology import CG, ID_PREFIXES, PREFIXES
 from .errors import CareerGraphError, InvalidDataError, UsageError
 from .models import SourceInfo
 
-__all__ = ["Workspace", "init_workspace", "open_workspace", "WorkspaceError", "MARKER", "BULK_THRESHOLD",
-           "SPLIT_THRESHOLD"]
+__all__ = ["Workspace", "init_workspace", "open_workspace", "WorkspaceError", "MARKER", "BULK_THRESHOLD"]
 
 MARKER = "careergraph-workspace.json"
 FORMAT_VERSION = 1
@@ -95,9 +82,6 @@ _IMPORT_PREFIX = str(_IMPORT["import-"])
 
 #: Files of at least this many bytes are bulk loaded; smaller ones go in one transaction.
 BULK_THRESHOLD = 1 << 20
-#: N-Triples files of at least this many bytes are bulk loaded in pieces, one per core at a time.
-SPLIT_THRESHOLD = 16 << 20
-_PIECE_MAX = 256 << 20  # pieces of at most about this many bytes (~2M triples of N-Triples)
 _DELETE_CHUNK = 50_000
 
 _OX_FORMATS = {
@@ -386,8 +370,7 @@ class Workspace:
         """Add an RDF file as a new source; readers see all of it or none of it.
 
         The file is streamed into a new graph with Oxigraph's parser (bulk
-        loaded from :data:`BULK_THRESHOLD` bytes up; large N-Triples files in
-        pieces side by side, see the module docstring), checked (no prerequisite
+        loaded from :data:`BULK_THRESHOLD` bytes up), checked (no prerequisite
         or hierarchy cycle with what the store already holds), and then
         committed by writing its catalog entry; on any error the new graph is
         deleted again, and a crash part-way is undone by the next
@@ -469,55 +452,19 @@ class Workspace:
         import pyoxigraph as ox
 
         options = {"format": _ox_format(fmt), "base_iri": file.resolve().as_uri()}
-        size = file.stat().st_size
-        big = size >= BULK_THRESHOLD
+        big = file.stat().st_size >= BULK_THRESHOLD
         try:
-            if fmt == "nt" and size >= SPLIT_THRESHOLD and _workers() > 1 and not _mentions_blank_nodes(file):
-                self._bulk_load_pieces(file, fmt, name, options)
-            elif fmt in _TRIPLE_FORMATS:
+            if fmt in _TRIPLE_FORMATS:
                 (self.store.bulk_load if big else self.store.load)(path=str(file), to_graph=name, **options)
             else:  # may hold named graphs: merge them into ours
                 quads = (ox.Quad(q.subject, q.predicate, q.object, name)
                          for q in ox.parse(path=str(file), **options))
                 (self.store.bulk_extend if big else self.store.extend)(quads)
         except SyntaxError as err:
-            raise _syntax_error(err, file, fmt) from err
+            message = " ".join(str(err.msg).split())
+            raise InvalidDataError(f"bad {fmt} syntax: {message}", path=file, line=err.lineno) from err
         except (OSError, ValueError) as err:
             raise InvalidDataError(f"cannot read: {err}", path=file) from err
-
-    def _bulk_load_pieces(self, file: Path, fmt: str, name, options: dict) -> None:
-        """Bulk load an N-Triples file as pieces cut at line ends, one ``bulk_load`` per core
-        at a time (see the module docstring). The error reported is the first one in the
-        file, with its line counted from the start of the file."""
-        from concurrent.futures import ThreadPoolExecutor
-
-        pieces = _line_pieces(file, _workers(), _PIECE_MAX)
-        failed: dict[int, BaseException] = {}
-        lock = threading.Lock()
-
-        def load(i: int, start: int, end: int) -> None:
-            with lock:
-                if any(j < i for j in failed):  # an earlier piece failed: that error is reported
-                    return
-            try:
-                with io.BufferedReader(_FileSlice(file, start, end), 1 << 20) as stream:
-                    self.store.bulk_load(stream, to_graph=name, **options)
-            except BaseException as err:  # noqa: BLE001 - raised in file order below
-                with lock:
-                    failed[i] = err
-
-        pool = ThreadPoolExecutor(max_workers=_workers(), thread_name_prefix="careergraph-load")
-        try:
-            for future in [pool.submit(load, i, start, end) for i, (start, end) in enumerate(pieces)]:
-                future.result()
-        finally:  # on an interrupt too: nothing may still write once add() deletes the graph
-            pool.shutdown(wait=True, cancel_futures=True)
-        if failed:
-            first = min(failed)
-            err = failed[first]
-            if isinstance(err, SyntaxError) and err.lineno is not None:
-                raise _piece_syntax_error(err, file, fmt, pieces[first][0], options) from err
-            raise err
 
     def _check_cycles(self, file: Path, name, replaced: set) -> None:
         """Refuse a prerequisite or hierarchy cycle through graph ``name`` and the rest of
@@ -643,115 +590,6 @@ class Workspace:
         self.store.remove(quad)
         self.store.flush()
         return True
-
-
-def _syntax_error(err: SyntaxError, file: Path, fmt: str, *, shift: int = 0) -> InvalidDataError:
-    """Oxigraph's syntax error as ours (one line, file:line), its lines moved down by ``shift``."""
-    message = " ".join(str(err.msg).split())
-    if shift:
-        message = re.sub(r"\bline (\d+)", lambda m: f"line {int(m[1]) + shift}", message)
-    line = err.lineno + shift if err.lineno is not None else None
-    return InvalidDataError(f"bad {fmt} syntax: {message}", path=file, line=line)
-
-
-def _piece_syntax_error(err: SyntaxError, file: Path, fmt: str, start: int, options: dict) -> InvalidDataError:
-    """A syntax error at line ``err.lineno`` of the piece starting at byte ``start``, as reading
-    the whole file reports it: N-Triples errors are confined to their line, but at the end of a
-    piece an unterminated term reads as the end of the file. So the bad line and the next are
-    read again on their own."""
-    import pyoxigraph as ox
-
-    before = _lines_before(file, start) + err.lineno - 1
-    with open(file, "rb") as f:
-        f.seek(start)
-        for _ in range(err.lineno - 1):
-            f.readline()
-        two_lines = f.readline() + f.readline()
-    try:
-        for _ in ox.parse(two_lines, **options):
-            pass
-    except SyntaxError as again:
-        if again.lineno == 1:
-            return _syntax_error(again, file, fmt, shift=before)
-    return _syntax_error(err, file, fmt, shift=before - err.lineno + 1)
-
-
-def _workers() -> int:
-    """The cores this process may run on (at most 4): how many pieces are bulk loaded at a time."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, 4))
-
-
-def _line_pieces(file: Path, parts: int, largest: int) -> list[tuple[int, int]]:
-    """Byte ranges ``[start, end)`` covering ``file``: at least ``parts`` (and none much larger
-    than ``largest`` bytes) where the file allows, each but the last ending just after a ``\\n``."""
-    size = file.stat().st_size
-    count = max(parts, -(-size // largest))
-    cuts = [0]
-    with open(file, "rb") as f:
-        for i in range(1, count):
-            f.seek(max(size * i // count, cuts[-1]))
-            f.readline()
-            if cuts[-1] < f.tell() < size:
-                cuts.append(f.tell())
-    cuts.append(size)
-    return list(zip(cuts, cuts[1:]))
-
-
-def _mentions_blank_nodes(file: Path) -> bool:
-    """Whether ``_:`` occurs anywhere in ``file`` (a blank node label, or text that looks like one).
-
-    Oxigraph gives the blank nodes of each load fresh names, so a file whose
-    pieces share a blank node must be loaded in one piece.
-    """
-    with open(file, "rb") as f:
-        last = b""
-        for block in iter(lambda: f.read(1 << 22), b""):
-            if b"_:" in block or last + block[:1] == b"_:":
-                return True
-            last = block[-1:]
-    return False
-
-
-def _lines_before(file: Path, offset: int) -> int:
-    """The number of line ends in the first ``offset`` bytes of ``file``."""
-    lines = 0
-    with open(file, "rb") as f:
-        while offset > 0:
-            block = f.read(min(offset, 1 << 20))
-            if not block:
-                break
-            lines += block.count(b"\n")
-            offset -= len(block)
-    return lines
-
-
-class _FileSlice(io.RawIOBase):
-    """The bytes ``[start, end)`` of a file, as a readable binary stream."""
-
-    def __init__(self, path: Path, start: int, end: int):
-        super().__init__()
-        self._file = open(path, "rb", buffering=0)  # noqa: SIM115 - closed by close()
-        self._file.seek(start)
-        self._left = end - start
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        n = min(len(buffer), self._left)
-        if n <= 0:
-            return 0
-        got = self._file.readinto(memoryview(buffer)[:n])
-        self._left -= got
-        return got
-
-    def close(self) -> None:
-        self._file.close()
-        super().close()
 
 
 def _sha256(path: Path) -> str:
