@@ -288,7 +288,7 @@ def skill_model(kg) -> SkillModel:
     >>> m.hours[load().resolve("skill:dart")]
     80.0
     """
-    size = kg.content_key() if hasattr(kg, "content_key") else len(kg)
+    size = kg.index_key() if hasattr(kg, "index_key") else len(kg)
     try:
         cached = _MODELS.get(kg)
     except TypeError:  # not weak-referenceable: build every time

@@ -856,14 +856,14 @@ def compiled_index(kg, *, folder=None, key: str | None = None) -> CompiledIndex:
         or built for another ``key``.
     key : str, optional
         What identifies the graph's content (a workspace's generation). In
-        memory, without a key, the index is kept while
-        ``kg.content_key()`` is unchanged (a workspace's generation, or the
-        graph's size), and a workspace's graph names its own ``index_folder``.
+        memory, without a key, the index is kept while ``kg.index_key()`` is
+        unchanged (a workspace's generation, not counting recorded progress,
+        or the graph's size), and a workspace's graph names its own ``index_folder``.
     """
     if folder is None and key is None:
         folder = getattr(kg, "index_folder", None)  # a workspace's graph: its index folder
     if key is None:
-        key = kg.content_key() if hasattr(kg, "content_key") else f"triples:{len(kg)}"
+        key = kg.index_key() if hasattr(kg, "index_key") else f"triples:{len(kg)}"
     size_key = key
     try:
         cached = _CACHE.get(kg)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from functools import lru_cache
 import unicodedata
 from typing import Iterable
 
@@ -45,7 +46,11 @@ def loose(text: str) -> str:
 
 def curie(iri) -> str:
     """``iri`` as a CURIE with careergraph's prefixes, or the IRI itself."""
-    text = str(iri)
+    return _curie(str(iri))
+
+
+@lru_cache(maxsize=1 << 17)  # the prefixes are fixed: a ranking of 100k rows names the same skills often
+def _curie(text: str) -> str:
     best = None
     for prefix, ns in PREFIXES.items():
         base = str(ns)

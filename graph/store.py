@@ -112,6 +112,8 @@ class KnowledgeGraph:
     index_folder = None
     #: A callable giving the store's generation (a workspace sets it), or None.
     generation = None
+    #: A callable giving the generation of everything but people's recorded progress, or None.
+    data_generation = None
 
     def content_key(self) -> str:
         """A string that changes whenever the content changes: the store's generation, else the size.
@@ -128,6 +130,20 @@ class KnowledgeGraph:
         if self.generation is not None:
             return f"generation:{self.generation()}"
         return f"triples:{len(self)}"
+
+    def index_key(self) -> str:
+        """What the compiled index and the skill model are cached under: :meth:`content_key`,
+        except that a workspace's recorded progress (``learned``, ``forget``) leaves it unchanged.
+
+        Examples
+        --------
+        >>> kg = load()
+        >>> kg.index_key() == kg.content_key()
+        True
+        """
+        if self.data_generation is not None:
+            return f"data:{self.data_generation()}"
+        return self.content_key()
 
     @property
     def backend(self) -> str:

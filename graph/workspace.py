@@ -307,8 +307,22 @@ class Workspace:
         """
         return self._meta["generation"]
 
-    def _bump(self) -> None:
+    @property
+    def data_generation(self) -> str:
+        """Like :attr:`generation`, but kept by :meth:`learned` and :meth:`forget`.
+
+        Those only record a person's progress, which the compiled index and
+        the skill model do not hold: caches of them are keyed on this, so
+        recording a learned skill does not rebuild the index of a big workspace.
+        """
+        return self._meta.get("data_generation", self._meta["generation"])
+
+    def _bump(self, *, data: bool = True) -> None:
+        if "generation" in self._meta:  # until now one token stood for both
+            self._meta.setdefault("data_generation", self._meta["generation"])
         self._meta["generation"] = uuid.uuid4().hex
+        if data or "data_generation" not in self._meta:
+            self._meta["data_generation"] = self._meta["generation"]
         _write_marker(self.folder, self._meta)
 
     # -- reading --------------------------------------------------------------
@@ -361,6 +375,7 @@ class Workspace:
         kg = KnowledgeGraph(dataset, self.sources(), oxigraph=handle)
         # caches of derived data follow the generation; the compiled index is kept in the workspace
         kg.generation = lambda: self.generation
+        kg.data_generation = lambda: self.data_generation
         kg.index_folder = self.folder / "index"
         return kg
 
@@ -576,7 +591,7 @@ class Workspace:
                 (PROGRESS, RDF.type, CG.UserData), (PROGRESS, RDFS.label, Literal("progress")),
                 (PROGRESS, CG.sourceFile, Literal("(careergraph learned)")),
                 (PROGRESS, CG.tripleCount, Literal(0, datatype=XSD.integer))])
-        self._bump()
+        self._bump(data=False)  # progress only: the compiled index stays valid
         self.store.extend([quad, *extra])
         self.store.flush()
         return True
@@ -586,7 +601,7 @@ class Workspace:
         (quad,) = _quads_of(PROGRESS, [(person, CG.hasSkill, skill)])
         if quad not in self.store:
             return False
-        self._bump()
+        self._bump(data=False)
         self.store.remove(quad)
         self.store.flush()
         return True

@@ -207,8 +207,16 @@ def test_workspace_demand_matches_memory_and_keeps_its_cache(monkeypatch, genera
         cache = tmp_path / "ws" / "index" / demand_module.BY_SKILL_FILE
         assert cache.exists()
         person = kg.entities("person")[0]
-        ws.learned(person, kg.resolve(expected[1]["skills"][-1]["skill"]["iri"]))
         stamp = cache.stat().st_mtime_ns
+        ws.learned(person, kg.resolve(expected[1]["skills"][-1]["skill"]["iri"]))
+        demand(kg, limit=1)
+        assert cache.stat().st_mtime_ns == stamp, "recorded progress does not change demand: cache kept"
+        extra = tmp_path / "extra.ttl"
+        skill = expected[1]["skills"][-1]["skill"]["iri"]
+        extra.write_text("@prefix cg: <https://w3id.org/careergraph/ns#> .\n"
+                         f"<https://w3id.org/careergraph/posting/extra> a cg:JobPosting ; cg:prefersSkill <{skill}> .\n",
+                         encoding="utf-8")
+        ws.add(extra)
         demand(kg, limit=1)
         assert cache.stat().st_mtime_ns != stamp, "a changed workspace rebuilds the cache"
     with open_workspace(tmp_path / "ws") as ws:
@@ -217,7 +225,10 @@ def test_workspace_demand_matches_memory_and_keeps_its_cache(monkeypatch, genera
 
         key = f"{FORMAT}|{compiled_index(kg).key}|"
         assert demand_module._load_by_skill(tmp_path / "ws" / "index", key) is None
-        assert demand(kg, centrality="none", limit=9, show_postings=3).as_dict() == expected[1]
+        got = demand(kg, centrality="none", limit=9, show_postings=3).as_dict()
+    monkeypatch.setattr(demand_module, "INDEX_THRESHOLD", 10**9)
+    plain = load(generated / "T.nt", tmp_path / "extra.ttl", bundled=False)
+    assert got == demand(plain, centrality="none", limit=9, show_postings=3).as_dict()
 
 
 # -- the command -------------------------------------------------------------------------------------

@@ -213,11 +213,25 @@ def test_workspace_keeps_its_index_and_rebuilds_it_after_a_change(tmp_path):
         person = resolve_person(kg)
         before = rank(kg, "postings").rows
         ws.learned(person, kg.resolve("skill:dart-vm"))
+        assert compiled_index(kg) is first, "recorded progress is not in the index: no rebuild"
+        after = rank(kg, "postings").rows
+        assert after != before, "the person's skills are read live"
+        fresh = load(bundled=True)  # the same question in memory, with the learned skill stated
+        from careergraph.ontology import CG
+
+        fresh.graph.get_context(URIRef("urn:progress")).add((person, CG.hasSkill, kg.resolve("skill:dart-vm")))
+        assert [(r.target.iri, r.hours) for r in after] == [(r.target.iri, r.hours)
+                                                            for r in rank(fresh, "postings").rows]
+        extra = tmp_path / "extra.ttl"
+        extra.write_text("@prefix cg: <https://w3id.org/careergraph/ns#> .\n"
+                         "<https://w3id.org/careergraph/posting/extra> a cg:JobPosting ;\n"
+                         "  cg:requiresSkill <https://w3id.org/careergraph/skill/dart> .\n", encoding="utf-8")
+        ws.add(extra)
         second = compiled_index(kg)
-        assert second.key != first.key, "a write must change the key the index is cached under"
-        assert rank(kg, "postings").rows != before
+        assert second.key != first.key, "added data must change the key the index is cached under"
+        assert "https://w3id.org/careergraph/posting/extra" in second.postings
     with open_workspace(tmp_path / "ws") as ws:
-        assert load_index(tmp_path / "ws" / "index", ws.knowledge_graph().content_key()) is not None
+        assert load_index(tmp_path / "ws" / "index", ws.knowledge_graph().index_key()) is not None
 
 
 # -- what a workspace reads back instead of extracting it from the store again --------------------
