@@ -248,10 +248,61 @@ def bench_scale(b: Bench, scale: str, data_dir: Path) -> None:
             for name, fn in cases:
                 b.time_limited(scale, name, fn, limit=b.case_limit)
             _bench_plans(b, kg, scale)
+            if scale == "S":  # each named query, rdflib and a workspace (Oxigraph) side by side
+                from careergraph.graph.workspace import init_workspace
+
+                t_rdflib = _bench_named_queries(b, scale, kg, "rdflib")
+                with init_workspace(work / "ws-queries") as ws:
+                    t_ox = _bench_named_queries(b, scale, ws.knowledge_graph(), "workspace")
+                for name in t_rdflib:
+                    b.ratio(scale, f"ratio: rdflib / workspace, query {name}", t_rdflib[name], t_ox.get(name))
         else:
             _bench_index(b, scale, holder, g, store)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _bench_named_queries(b: Bench, scale: str, kg, backend: str) -> dict:
+    """Each named query on ``kg`` (its required parameters: the first entity of the kind in the data).
+
+    A query still running after the case limit is reported as a timeout. Returns ``{name: median}``.
+    """
+    from careergraph import queries
+    from careergraph.graph.errors import QueryTimeoutError
+
+    firsts: dict = {}
+
+    def first(kind):
+        if kind not in firsts:
+            found = kg.entities(kind)
+            firsts[kind] = str(found[0]) if found else None
+        return firsts[kind]
+
+    out = {}
+    for name in queries.names():
+        params = {}
+        for param in queries.get(name).parameters:
+            if not param.required:
+                continue
+            params[param.name] = first("posting" if param.type == "iri" else param.type)
+        case = f"query {backend}: {name}"
+        if any(v is None for v in params.values()):
+            b.rows.append({"scale": scale, "case": case, "error": "no entity of the kind in the data"})
+            continue
+        start = time.perf_counter()
+        try:
+            kg.query(name, timeout=b.case_limit, **params)  # once, to see that it finishes
+        except QueryTimeoutError:
+            b.rows.append({"scale": scale, "case": case, "error": f"over {b.case_limit:.0f} s (timeout)"})
+            continue
+        took = time.perf_counter() - start
+        if took * b.repeat > b.budget:  # a slow query: its one run is the row
+            b.rows.append({"scale": scale, "case": case, "median": took, "min": took, "max": took, "runs": 1})
+            out[name] = took
+            continue
+        out[name] = b.time(scale, case, lambda name=name, params=params: kg.query(
+            name, timeout=b.case_limit, **params))
+    return out
 
 
 def _bench_plans(b: Bench, kg, scale: str) -> None:
@@ -324,6 +375,7 @@ def _bench_index(b: Bench, scale: str, holder: dict, g, store) -> None:
         b.ratio(scale, "ratio: rdflib SPARQL / index, top skills", top_r, t_top)
         b.ratio(scale, "ratio: oxigraph SPARQL / index, top skills", top_o, t_top)
         _bench_plans(b, kg, scale)
+        _bench_named_queries(b, scale, kg, "workspace")
         posting = idx.postings[len(idx.postings) // 2]
     finally:
         ws.close()
