@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from functools import lru_cache
+from pathlib import Path
 import unicodedata
 from typing import Iterable
 
@@ -144,6 +145,91 @@ class LabelIndex:
         return out
 
 
+class LabelTable:
+    """A :class:`LabelIndex` saved as an SQLite table beside a workspace's compiled index.
+
+    Building the label index of a big workspace reads every label (a few
+    seconds for 350k labels); the table answers a name with two indexed
+    lookups per tier, so a label on the command line costs milliseconds
+    after the first time. It is keyed like the index (``kg.index_key()``)
+    and rebuilt, into a new file renamed over the old, when that changes.
+    """
+
+    FILE = "labels.sqlite"
+
+    def __init__(self, path: Path):
+        import sqlite3
+
+        self.path = path
+        self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+    @classmethod
+    def of(cls, kg, folder) -> "LabelTable":
+        """The table of ``kg`` in ``folder``, built (from :class:`LabelIndex`) when missing or stale."""
+        import sqlite3
+
+        folder = Path(folder)
+        path = folder / cls.FILE
+        key = kg.index_key()
+        try:
+            table = cls(path)
+            (saved,) = table._db.execute("SELECT value FROM meta WHERE name = 'key'").fetchone()
+            if saved == key:
+                return table
+            table._db.close()
+        except (sqlite3.Error, TypeError, ValueError):
+            pass
+        index = LabelIndex(store=kg._oxigraph) if getattr(kg, "_oxigraph", None) is not None \
+            else LabelIndex(kg.graph)
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f"{cls.FILE}.tmp"
+        tmp.unlink(missing_ok=True)
+        db = sqlite3.connect(tmp)
+        try:
+            db.executescript("CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT);"
+                             "CREATE TABLE labels (tier INTEGER, key TEXT, iri TEXT);"
+                             "CREATE TABLE types (iri TEXT, class TEXT);")
+            db.executemany("INSERT INTO labels VALUES (?, ?, ?)",
+                           ((tier, k, str(iri)) for tier, keys in enumerate(index.tiers)
+                            for k, iris in keys.items() for iri in iris))
+            db.executemany("INSERT INTO types VALUES (?, ?)",
+                           ((str(iri), str(c)) for iri, classes in index.types.items() for c in classes))
+            db.executescript("CREATE INDEX labels_key ON labels (tier, key); CREATE INDEX types_iri ON types (iri);")
+            db.execute("INSERT INTO meta VALUES ('key', ?)", (key,))
+            db.commit()
+        finally:
+            db.close()
+        tmp.replace(path)
+        return cls(path)
+
+    def lookup(self, name: str, classes: set | None) -> list[URIRef]:
+        """As :meth:`LabelIndex.lookup`."""
+        keys = (normalize(name), normalize(name), normalize(name), loose(name))
+        for tier, key in enumerate(keys):
+            hits = {row[0] for row in self._db.execute(
+                "SELECT iri FROM labels WHERE tier = ? AND key = ?", (tier, key))}
+            if classes is not None:
+                wanted = {str(c) for c in classes}
+                hits = {h for h in hits if {row[0] for row in self._db.execute(
+                    "SELECT class FROM types WHERE iri = ?", (h,))} & wanted}
+            if hits:
+                return sorted(URIRef(h) for h in hits)
+        return []
+
+    def names(self, classes: set | None) -> dict[str, URIRef]:
+        """As :meth:`LabelIndex.names` (reads every label: only for suggestions after a miss)."""
+        types: dict = {}
+        if classes is not None:
+            for iri, c in self._db.execute("SELECT iri, class FROM types"):
+                types.setdefault(iri, set()).add(c)
+        wanted = {str(c) for c in classes} if classes is not None else None
+        out: dict = {}
+        for key, iri in self._db.execute("SELECT key, iri FROM labels WHERE tier < 2 ORDER BY tier, rowid"):
+            if wanted is None or types.get(iri, set()) & wanted:
+                out.setdefault(key, URIRef(iri))
+        return out
+
+
 def _classes(kind) -> set | None:
     from .store import KINDS
 
@@ -175,7 +261,11 @@ def resolve(kg, name: str, kind: str | Iterable[str] | None = None) -> URIRef:
         if known is None and classes is None and _mentioned(kg, iri, native):
             return iri
     if kg._index is None:
-        kg._index = LabelIndex(store=kg._oxigraph) if native else LabelIndex(kg.graph)
+        folder = getattr(kg, "index_folder", None)
+        if native and folder is not None:  # a workspace: its saved table, built once per data change
+            kg._index = LabelTable.of(kg, folder)
+        else:
+            kg._index = LabelIndex(kg.graph)
     index = kg._index
     hits = index.lookup(name, classes)
     if len(hits) == 1:

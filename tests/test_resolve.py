@@ -111,3 +111,30 @@ def test_workspace_lookups_need_no_rdflib_dataset(ws_dir):
         assert kg.kind_of(dart) == "skill" and kg.label(dart) == "Dart"
         assert kg.entities("posting") and [float(h) for h in kg.objects(dart, CG.effortHours)] == [80.0]
         assert kg._dataset is None
+
+
+def test_workspace_label_table_answers_like_the_index(ws_dir):
+    """The saved SQLite table gives the in-memory index's answers, and is rebuilt when the data changes."""
+    from careergraph.graph.resolve import LabelIndex, LabelTable, _classes
+    from careergraph.graph.workspace import open_workspace
+
+    names = ["Dart", "DART VM", "Dart runtime", "Точка Знаний", "tochka znaniy", "flutter_bloc",
+             "Flutter Developer", "effective-senior-flutter-developer", "BLoC / Cubit", "no such thing"]
+    with open_workspace(ws_dir) as ws:
+        kg = ws.knowledge_graph()
+        table = LabelTable.of(kg, kg.index_folder)
+        index = LabelIndex(store=kg.oxigraph)
+        for name in names:
+            for kind in (None, "skill", ("posting", "role"), "organization"):
+                classes = _classes(kind)
+                assert table.lookup(name, classes) == index.lookup(name, classes), (name, kind)
+        assert set(table.names(_classes("skill"))) == set(index.names(_classes("skill")))
+        assert LabelTable.of(kg, kg.index_folder).path.stat().st_mtime_ns == table.path.stat().st_mtime_ns
+        extra = ws_dir.parent / "extra.ttl"
+        extra.write_text("@prefix cg: <https://w3id.org/careergraph/ns#> .\n"
+                         "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n"
+                         "<https://w3id.org/careergraph/skill/zig> a cg:Skill ; skos:prefLabel \"Zig\" .\n",
+                         encoding="utf-8")
+        ws.add(extra)
+        again = LabelTable.of(kg, kg.index_folder)
+        assert again.lookup("zig", None) == [kg.resolve("skill:zig")]
