@@ -263,7 +263,12 @@ def resolve(kg, name: str, kind: str | Iterable[str] | None = None) -> URIRef:
     if kg._index is None:
         folder = getattr(kg, "index_folder", None)
         if native and folder is not None:  # a workspace: its saved table, built once per data change
-            kg._index = LabelTable.of(kg, folder)
+            import sqlite3
+
+            try:
+                kg._index = LabelTable.of(kg, folder)
+            except (OSError, sqlite3.Error):  # a folder we cannot write: the index, in memory
+                kg._index = LabelIndex(store=kg._oxigraph)
         else:
             kg._index = LabelIndex(kg.graph)
     index = kg._index
