@@ -123,6 +123,8 @@ def _ranked_rows(kg, idx, model, known, lacks, kind, limit, exact_limit, max_pla
 
     import numpy as np
 
+    from .index import stable_order
+
     rows = idx.rows_of(kind)
     n = len(rows)
     if n == 0:
@@ -144,7 +146,7 @@ def _ranked_rows(kg, idx, model, known, lacks, kind, limit, exact_limit, max_pla
     reach = np.partition(upper, k - 1)[k - 1] if k < n else np.inf
     open_rows = np.flatnonzero(~exact & (lower <= reach + 1e-6))
     plans = 0
-    for j in open_rows[np.argsort(lower[open_rows], kind="stable")]:
+    for j in open_rows[stable_order(lower[open_rows])]:
         if len(settled) >= k and lower[j] > -settled[0] + 1e-6:
             break  # no row left can come before the k-th settled one
         if plans >= max_plans:

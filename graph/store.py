@@ -227,11 +227,12 @@ class KnowledgeGraph:
         without making an rdflib ``Dataset`` first.
         """
         import pyoxigraph as ox
+        from rdflib import BNode
 
         def to_ox(term):
             if term is None:
                 return None
-            return ox.NamedNode(str(term)) if isinstance(term, URIRef) else ox.BlankNode(str(term))
+            return ox.BlankNode(str(term)) if isinstance(term, BNode) else ox.NamedNode(str(term))
 
         if isinstance(obj, Literal):
             raise TypeError("literal objects are not looked up natively")

@@ -308,7 +308,8 @@ def test_binary_matrix_products_match_scipy(rows, columns, data):
     """The numpy row sums and column gathers give what scipy gives, empty rows and columns included."""
     import scipy.sparse as sp
 
-    from careergraph.graph.index import Binary, _lines, _row_sums
+    from careergraph.graph import index as index_module
+    from careergraph.graph.index import Binary, _lines, _minus_columns, _row_sums
 
     cells = data.draw(st.lists(st.tuples(st.integers(0, rows - 1), st.integers(0, columns - 1)),
                                unique=True, max_size=rows * columns))
@@ -319,10 +320,20 @@ def test_binary_matrix_products_match_scipy(rows, columns, data):
     vector = np.array(data.draw(st.lists(st.floats(0, 1000, allow_nan=False), min_size=columns,
                                          max_size=columns)))
     wrapped = Binary(m.indptr, m.indices, m.shape)
-    assert np.allclose(_row_sums(m.indptr, m.indices, vector), m @ vector, rtol=0, atol=1e-9)
-    assert np.allclose(_row_sums(m.indptr, m.indices, vector > 500), m @ (vector > 500).astype(float))
+    entry_rows = np.repeat(np.arange(rows), np.diff(m.indptr))
+    assert np.allclose(_row_sums(entry_rows, m.indices, vector, rows), m @ vector, rtol=0, atol=1e-9)
+    assert np.allclose(_row_sums(entry_rows, m.indices, vector > 500, rows), m @ (vector > 500).astype(float))
     assert np.allclose(wrapped @ vector, m @ vector, rtol=0, atol=1e-9)
     picked = np.array(sorted(data.draw(st.sets(st.integers(0, columns - 1)))), dtype=np.int64)
+    base = np.array(data.draw(st.lists(st.floats(0, 1e4), min_size=rows, max_size=rows)))
+    expected = base - dense[:, picked] @ vector[picked]
+    for loop_columns in (0, 4096):  # the weighted bincount, and the loop over columns
+        index_module._LOOP_COLUMNS = loop_columns
+        try:
+            got = _minus_columns(base, m.tocsc(), picked, vector)
+        finally:
+            index_module._LOOP_COLUMNS = 4096
+        assert np.allclose(got, expected, rtol=0, atol=1e-6)
     found, counts = _lines(m.tocsc(), picked)
     expected = m.tocsc()[:, picked]
     assert np.array_equal(counts, np.diff(expected.indptr)) and np.array_equal(found, expected.indices)
@@ -330,6 +341,35 @@ def test_binary_matrix_products_match_scipy(rows, columns, data):
     found, counts = _lines(m, rows)
     assert np.array_equal(found, m[rows].indices) and np.array_equal(counts, np.diff(m[rows].indptr))
     assert (wrapped[[0]] != m[[0]]).nnz == 0, "slices are scipy's"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(
+    st.lists(st.sampled_from([0.0, 0.5, 1.25, 3.0, 7.000001, 1e6, math.inf]), max_size=40),
+    st.lists(st.floats(0, 1e4, allow_nan=False).map(lambda x: round(x, 6)), max_size=40),
+    st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=40),
+    st.lists(st.integers(-2 ** 40, 2 ** 40), max_size=40),
+    st.lists(st.integers(-3, 3), max_size=40),
+    st.lists(st.integers(-2 ** 62, 2 ** 62), max_size=40),
+))
+def test_stable_order_is_a_stable_argsort(values):
+    """The packed-integer sort puts values in the order a stable argsort does, ties and inf included."""
+    from careergraph.graph.index import stable_order
+
+    array = np.array(values, dtype=np.float64 if values and isinstance(values[0], float) else np.int64)
+    assert np.array_equal(stable_order(array), np.argsort(array, kind="stable"))
+
+
+def test_stable_order_at_index_scale():
+    """On 100,000 rounded hours with many ties and some inf (the ranking's case) it agrees."""
+    from careergraph.graph.index import stable_order
+
+    rng = np.random.default_rng(7)
+    hours = np.round(rng.integers(0, 3000, 100_000) * rng.choice([1.0, 0.5, 0.25], 100_000), 6)
+    hours[rng.integers(0, 100_000, 50)] = math.inf
+    assert np.array_equal(stable_order(hours), np.argsort(hours, kind="stable"))
+    counts = rng.integers(0, 50, 100_000)
+    assert np.array_equal(stable_order(-counts), np.argsort(-counts, kind="stable"))
 
 
 def test_ranking_imports_neither_scipy_nor_networkx_once_the_index_is_saved(tmp_path):
