@@ -348,7 +348,7 @@ def _bench_index(b: Bench, scale: str, holder: dict, store) -> None:
         idx = built["idx"]
         folder = Path(tempfile.mkdtemp(prefix="cg-bench-index-"))
         idx.save(folder)
-        b.time(scale, "index: reload from its cache (.npz)", lambda: load_index(folder, idx.key))
+        b.time(scale, "index: reload from its cache (mapped)", lambda: load_index(folder, idx.key))
         shutil.rmtree(folder, ignore_errors=True)
         gc.freeze()
         person = kg.entities("person")[0]

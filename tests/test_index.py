@@ -148,7 +148,11 @@ def test_saved_index_loads_for_its_key_only(tmp_path):
 def test_damaged_index_is_rebuilt(tmp_path):
     kg = load()
     build_index(kg, key="k").save(tmp_path)
-    (tmp_path / "index.npz").write_bytes(b"not a zip file")
+    arrays = tmp_path / "index.bin"
+    whole = arrays.read_bytes()
+    arrays.write_bytes(whole[: len(whole) // 2])  # cut short: the last arrays lie outside it
+    assert load_index(tmp_path, "k") is None
+    arrays.write_bytes(b"")
     assert load_index(tmp_path, "k") is None
     idx = compiled_index(kg, folder=tmp_path, key="k")
     assert len(idx.postings) == len(kg.entities("posting"))
@@ -370,6 +374,25 @@ def test_stable_order_at_index_scale():
     assert np.array_equal(stable_order(hours), np.argsort(hours, kind="stable"))
     counts = rng.integers(0, 50, 100_000)
     assert np.array_equal(stable_order(-counts), np.argsort(-counts, kind="stable"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(st.characters(blacklist_characters="\n", blacklist_categories=("Cs",))), max_size=12),
+       st.data())
+def test_packed_strings_read_back_like_the_list(strings, data):
+    """The lazily decoded strings of a saved index are the list that was packed, item by item and as a whole."""
+    from careergraph.graph.index import _pack, _Packed
+
+    if strings == [""]:
+        strings = []  # an empty list and a list of one empty string pack alike: the index never holds ""
+    packed = _Packed(_pack(strings))
+    assert len(packed) == len(strings) and list(packed) == strings and packed == strings
+    if strings:
+        i = data.draw(st.integers(-len(strings), len(strings) - 1))
+        assert packed[i] == strings[i]
+        assert packed[1:] == strings[1:]
+    with pytest.raises(IndexError):
+        packed[len(strings)]
 
 
 def test_ranking_imports_neither_scipy_nor_networkx_once_the_index_is_saved(tmp_path):
