@@ -11,7 +11,7 @@ from careergraph.ontology import CG
 from .convert import knowledge_graph, requirements, resolve_person, situation, skill_model
 from .demand import demand  # noqa: F401  (the module of its own; still importable from here)
 from .errors import NoPathError, UsageError
-from .paths import EXACT_LIMIT, how_met, solve
+from .paths import EXACT_LIMIT, _refs, how_met, solve
 from .plans import Connection, Gap, GapRow, Hop, NextSkill, NextSkills, RankRow, Ranking, Ref
 
 __all__ = ["RANK_KINDS", "rank", "next_skills", "demand", "gap", "explain"]
@@ -124,6 +124,7 @@ def _ranked_rows(kg, idx, model, known, lacks, kind, limit, exact_limit, max_pla
     import numpy as np
 
     from .index import stable_order
+    from .resolve import PREFETCH_MIN, prefetch_labels
 
     rows = idx.rows_of(kind)
     n = len(rows)
@@ -173,14 +174,18 @@ def _ranked_rows(kg, idx, model, known, lacks, kind, limit, exact_limit, max_pla
     else:
         order = np.lexsort((-coverage, hours))
     out = []
-    for j in order:
-        target = URIRef(idx.targets[rows[j]])
+    skill_iri = idx.skill_iris()
+    targets = [str.__new__(URIRef, idx.targets[rows[j]]) for j in order]  # from the store: unchecked
+    if len(order) >= PREFETCH_MIN:
+        prefetch_labels(kg, targets + skill_iri)
+    ref = _refs(kg)
+    for j, target in zip(order, targets):
         start, end = idx.requires.indptr[rows[j]], idx.requires.indptr[rows[j] + 1]
-        missing = [URIRef(idx.skills[s]) for s in idx.requires.indices[start:end]]
+        missing = [skill_iri[s] for s in idx.requires.indices[start:end].tolist()]
         missing = sorted(s for s in missing if s not in known)
         h = None if not math.isfinite(hours[j]) else float(hours[j])
-        out.append(RankRow(Ref.of(kg, target), h, float(coverage[j]), int(b.met[rows[j]]),
-                           int(b.required[rows[j]]), tuple(Ref.of(kg, s) for s in missing),
+        out.append(RankRow(ref(target), h, float(coverage[j]), int(b.met[rows[j]]),
+                           int(b.required[rows[j]]), tuple(ref(s) for s in missing),
                            bool(approximate[j]), lower_bound=float(floor[j]) if approximate[j] else None))
     out.sort(key=_sort_key)
     return tuple(out[:k]), n

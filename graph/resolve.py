@@ -292,14 +292,76 @@ def label(kg, iri) -> str:
     if getattr(kg, "_oxigraph", None) is None:
         return _label(iri, (kg.graph if hasattr(kg, "graph") else kg).objects)
     # a workspace: read from Oxigraph (no rdflib Dataset needed), remembered while its content is unchanged
+    cache = _label_cache(kg)
+    found = cache.get(iri)
+    if found is None:
+        found = cache[iri] = _label(iri, kg.objects)
+    return found
+
+
+def _label_cache(kg) -> dict:
     key = kg.content_key()
     cache = getattr(kg, "_labels", None)
     if cache is None or cache[0] != key:
         cache = kg._labels = (key, {})
-    found = cache[1].get(iri)
-    if found is None:
-        found = cache[1][iri] = _label(iri, kg.objects)
-    return found
+    return cache[1]
+
+
+#: From this many IRIs on, :func:`prefetch_labels` reads labels in bulk...
+PREFETCH_MIN = 1000
+#: ...reading a label property whole while this many IRIs are still without a label.
+_SCAN_MIN = 1000
+
+
+def prefetch_labels(kg, iris) -> None:
+    """Find the display names of many IRIs at once, for :func:`label` to return from memory.
+
+    On a workspace, one label at a time costs a few lookups in Oxigraph
+    (about 0.4 ms); for a thousand IRIs or more, each label property is read
+    once instead, so listing 100,000 ranked postings takes seconds, not a
+    minute. The names are the ones :func:`label` gives. Elsewhere it does nothing.
+    """
+    store = getattr(kg, "_oxigraph", None)
+    if store is None:
+        return
+    import pyoxigraph as ox
+
+    cache = _label_cache(kg)
+    wanted = {str(i) for i in iris} - {str(i) for i in cache}
+    if len(wanted) < PREFETCH_MIN:
+        return
+    values: dict = {}  # iri -> the objects of the first label property it has
+    left = set(wanted)
+    for prop in _PRIMARY:
+        p = ox.NamedNode(str(prop))
+        first: dict = {}
+        if len(left) >= _SCAN_MIN:  # read the property whole (Oxigraph: about 20 µs a quad)
+            for q in store.quads_for_pattern(None, p, None, None):
+                s = q.subject
+                if type(s) is ox.NamedNode and s.value in left:
+                    first.setdefault(s.value, []).append(q.object)
+        else:  # few left: look each one up
+            for iri in left:
+                found = [q.object for q in store.quads_for_pattern(ox.NamedNode(iri), p, None, None)]
+                if found:
+                    first[iri] = found
+        values.update(first)
+        left.difference_update(first)
+        if not left:
+            break
+    from .store import _from_ox
+
+    for iri in wanted:
+        key = str.__new__(URIRef, iri)  # the IRI came from the store: equal to URIRef(iri), unchecked
+        found = values.get(iri)
+        if found is None:
+            cache[key] = curie(key)
+        elif len(found) == 1 and type(found[0]) is ox.Literal:
+            cache[key] = found[0].value
+        else:
+            terms = [_from_ox(o) for o in found]
+            english = [v for v in terms if getattr(v, "language", None) in ("en", None)]
+            cache[key] = str(sorted(english or terms)[0])
 
 
 def _label(iri, objects) -> str:

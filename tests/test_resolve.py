@@ -138,3 +138,42 @@ def test_workspace_label_table_answers_like_the_index(ws_dir):
         ws.add(extra)
         again = LabelTable.of(kg, kg.index_folder)
         assert again.lookup("zig", None) == [kg.resolve("skill:zig")]
+
+
+@pytest.mark.parametrize("scan_min", [0, 10 ** 9], ids=["each property read whole", "each IRI looked up"])
+def test_prefetched_labels_are_the_ones_read_one_at_a_time(ws_dir, monkeypatch, scan_min):
+    """Labels read in bulk (as a 100,000-row ranking does) equal :func:`label`'s, languages and repeats included."""
+    from rdflib import URIRef
+
+    from careergraph.graph import load
+    from careergraph.graph import resolve as resolve_module
+    from careergraph.graph.workspace import open_workspace
+
+    extra = ws_dir.parent / "labels.ttl"
+    extra.write_text(
+        "@prefix cg: <https://w3id.org/careergraph/ns#> .\n"
+        "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n"
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        "@prefix schema: <https://schema.org/> .\n"
+        "<https://w3id.org/careergraph/skill/zig> a cg:Skill ; skos:prefLabel \"Zig\"@de, \"Ziglang\"@en, \"Zed\" .\n"
+        "<https://w3id.org/careergraph/skill/odin> a cg:Skill ; skos:prefLabel \"Odin\"@fr, \"Odyn\"@de .\n"
+        "<https://w3id.org/careergraph/posting/two-titles> a cg:JobPosting ; schema:title \"B title\", \"A title\" .\n"
+        "<https://w3id.org/careergraph/skill/unnamed> a cg:Skill .\n"
+        "<https://w3id.org/careergraph/skill/dart> rdfs:label \"Dart (rdfs)\" .\n",
+        encoding="utf-8")
+    memory = load(extra)
+    iris = sorted({s for s in memory.graph.subjects() if isinstance(s, URIRef)
+                   and s.startswith("https://w3id.org/careergraph/") and "/source/" not in s})  # sources differ
+    with open_workspace(ws_dir) as ws:
+        ws.add(extra)
+        kg = ws.knowledge_graph()
+        monkeypatch.setattr(resolve_module, "PREFETCH_MIN", 0)
+        monkeypatch.setattr(resolve_module, "_SCAN_MIN", scan_min)
+        resolve_module.prefetch_labels(kg, iris)
+        prefetched = dict(kg._labels[1])
+        assert len(prefetched) == len(iris)
+        kg._labels = None  # forget them: now one at a time, as before
+        for iri in iris:
+            assert prefetched[iri] == kg.label(iri) == memory.label(iri), iri
+    assert prefetched[URIRef("https://w3id.org/careergraph/posting/two-titles")] == "A title"
+    assert prefetched[URIRef("https://w3id.org/careergraph/skill/dart")] == "Dart (rdfs)"
