@@ -309,6 +309,17 @@ def next_skills(kg, *, person=None, limit: int | None = None,
     return NextSkills(Ref.of(kg, person_iri), tuple(rows))
 
 
+def _selected_row_sums(m, rows, vector):
+    """``(m @ vector)[rows]`` for a 0/1 CSR matrix, reading only those rows."""
+    import numpy as np
+
+    from .index import _lines
+
+    columns, counts = _lines(m, rows)
+    return np.bincount(np.repeat(np.arange(len(rows)), counts), weights=np.asarray(vector, dtype=np.float64)[columns],
+                       minlength=len(rows))
+
+
 def _next_from_index(kg, idx, known, limit) -> tuple:
     """:func:`next_skills` on the compiled index: every candidate scored at once.
 
@@ -329,40 +340,50 @@ def _next_from_index(kg, idx, known, limit) -> tuple:
     """
     import numpy as np
 
+    from .index import _lines
+
     posting_rows = idx.rows_of("posting")
     if len(posting_rows) == 0:
         return ()
+    n_skills = len(idx.skills)
     mask = idx.mask(known)
     unknown = ~mask
-    req = idx.requires[posting_rows]
-    missing = np.rint(req @ unknown.astype(np.float64)).astype(np.int64)
+    # the postings' requirements as (posting, skill) entries, with numpy alone (no scipy import)
+    columns, counts = _lines(idx.requires, posting_rows)
+    entry_posting = np.repeat(np.arange(len(posting_rows)), counts)
+    lacks = unknown[columns]
+    missing = np.bincount(entry_posting[lacks], minlength=len(posting_rows))
     open_rows = missing > 0
-    lacking = req.multiply(unknown[np.newaxis, :]).tocsr()
-    lacking.eliminate_zeros()
+    lacking_posting, lacking_skill = entry_posting[lacks], columns[lacks]
     choice = np.diff(idx.skill_fixed.indptr) == 0
-    candidates = np.unique(lacking.indices)
-    candidates = candidates[~choice[candidates]]
+    candidates = np.flatnonzero((np.bincount(lacking_skill, minlength=n_skills) > 0) & ~choice)
     if len(candidates) == 0:
         return ()
     beta_h, _ = idx.choice_costs(mask)
     vh = idx.hours * unknown
-    hours = idx.skill_fixed[candidates] @ vh + idx.skill_frontier[candidates] @ beta_h
-    holding = np.bincount(idx.fixed[posting_rows].indices, minlength=len(idx.skills))
-    one_missing = np.bincount(lacking[np.flatnonzero(missing == 1)].indices, minlength=len(idx.skills))
-    implied = idx.closure[candidates]
-    removed = implied @ (vh * holding)
-    unlock_one = implied @ (one_missing * unknown)
+    hours = (_selected_row_sums(idx.skill_fixed, candidates, vh)
+             + _selected_row_sums(idx.skill_frontier, candidates, beta_h))
+    holding = np.bincount(_lines(idx.fixed, posting_rows)[0], minlength=n_skills)
+    one_missing = np.bincount(lacking_skill[missing[lacking_posting] == 1], minlength=n_skills)
+    removed = _selected_row_sums(idx.closure, candidates, vh * holding)
+    unlock_one = _selected_row_sums(idx.closure, candidates, one_missing * unknown)
     usable = np.isfinite(hours) & (hours > 0)
     safe = np.where(usable, hours, 1.0)
     order = np.lexsort((hours, -np.where(usable, removed / safe, 0), -np.where(usable, unlock_one / safe, 0)))
-    by_column = req.tocsc()
+    # each requirement's postings (by column over all targets), as positions among the postings
+    requires_by_column = idx._by_column()[1]
+    posting_of_row = np.full(len(idx.targets), -1)
+    posting_of_row[posting_rows] = np.arange(len(posting_rows))
+    closure = idx.closure
     scored = []
     for c in order[:max(SHORTLIST, 5 * (limit or 0))]:
         if not usable[c]:
             continue
-        gained = implied.indices[implied.indptr[c]:implied.indptr[c + 1]]
+        s = candidates[c]
+        gained = closure.indices[closure.indptr[s]:closure.indptr[s + 1]]
         gained = gained[unknown[gained]]
-        covered = np.bincount(by_column[:, gained].indices, minlength=len(posting_rows))
+        held_by = posting_of_row[_lines(requires_by_column, gained)[0]]
+        covered = np.bincount(held_by[held_by >= 0], minlength=len(posting_rows))
         unlocked = np.flatnonzero(open_rows & (covered >= missing))
         h, r = round(float(hours[c]), 6), round(float(removed[c]), 6)
         scored.append(((-len(unlocked) / h, -r / h, h, kg.curie(URIRef(idx.skills[candidates[c]]))),

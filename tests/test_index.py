@@ -198,6 +198,30 @@ def test_next_on_the_index_claims_only_what_holds(random_kg):
     assert keys == sorted(keys)
 
 
+def test_next_on_the_index_scores_as_the_sparse_products_say(random_kg):
+    """Each row's hours and hours removed are the products of the docstring, recomputed here with scipy."""
+    import scipy.sparse as sp
+
+    from careergraph.graph.ranking import next_skills
+
+    kg = random_kg
+    idx = compiled_index(kg)
+    known = idx.mask(held_skills(kg, resolve_person(kg)))
+    unknown = ~known
+    postings = idx.rows_of("posting")
+    dense = lambda m: sp.csr_matrix((np.ones(m.nnz), m.indices, m.indptr), shape=m.shape)  # noqa: E731
+    beta_h, _ = idx.choice_costs(known)
+    vh = idx.hours * unknown
+    hours = dense(idx.skill_fixed) @ vh + dense(idx.skill_frontier) @ beta_h
+    holding = np.asarray(dense(idx.fixed)[postings].sum(axis=0)).ravel()
+    removed = dense(idx.closure) @ (vh * holding)
+    result = next_skills(kg, method="index")
+    assert result.skills
+    for row in result.skills:
+        k = idx.skills.index(row.skill.iri)
+        assert row.hours == round(float(hours[k]), 6) and row.hours_removed == round(float(removed[k]), 6)
+
+
 def test_next_on_the_index_agrees_with_replanning_on_the_bundled_data():
     from careergraph.graph.ranking import next_skills
 
