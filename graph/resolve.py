@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -92,13 +93,31 @@ def _expand(name: str, graph) -> URIRef | None:
     return None
 
 
-class LabelIndex:
-    """Label lookups over one graph, built once."""
+def _entity_labels(store, subjects) -> tuple[list, dict]:
+    """``(types, {property: labels})`` of some IRIs of a pyoxigraph store, as :class:`LabelIndex` reads them."""
+    import pyoxigraph as ox
 
-    def __init__(self, graph=None, *, store=None):
+    def pairs(prop):
+        p = ox.NamedNode(str(prop))
+        for s in subjects:
+            for q in store.quads_for_pattern(ox.NamedNode(s), p, None, None):
+                yield URIRef(s), q.object
+
+    types = [(s, URIRef(o.value)) for s, o in pairs(RDF.type) if type(o) is ox.NamedNode]
+    labels = {prop: [(s, o.value) for s, o in pairs(prop) if type(o) is not ox.BlankNode]  # as STR(?o)
+              for prop in (*_PRIMARY, *_SECONDARY)}
+    return types, labels
+
+
+class LabelIndex:
+    """Label lookups over one graph, built once (or over some entities of a store: ``subjects``)."""
+
+    def __init__(self, graph=None, *, store=None, subjects=None):
         self.tiers: list[dict[str, set]] = [{}, {}, {}, {}]
         self.types: dict[URIRef, set] = {}
-        if store is not None:  # a pyoxigraph store, read in bulk (:mod:`.native`): seconds, not minutes
+        if store is not None and subjects is not None:  # a few entities of a pyoxigraph store, one by one
+            types, labels = _entity_labels(store, subjects)
+        elif store is not None:  # a pyoxigraph store, read in bulk (:mod:`.native`): seconds, not minutes
             from .native import select_iris
 
             types = [(URIRef(s), URIRef(o)) for s, o in select_iris(
@@ -152,7 +171,9 @@ class LabelTable:
     seconds for 350k labels); the table answers a name with two indexed
     lookups per tier, so a label on the command line costs milliseconds
     after the first time. It is keyed like the index (``kg.index_key()``)
-    and rebuilt, into a new file renamed over the old, when that changes.
+    and rebuilt, into a new file renamed over the old, when that changes;
+    sources added since that hold no indexed fact (a person's profile:
+    ``kg.light_sources()``) are taken into it instead, in one transaction.
     """
 
     FILE = "labels.sqlite"
@@ -171,12 +192,17 @@ class LabelTable:
         folder = Path(folder)
         path = folder / cls.FILE
         key = kg.index_key()
+        light = list(kg.light_sources()) if getattr(kg, "light_sources", None) is not None else []
         try:
             table = cls(path)
             (saved,) = table._db.execute("SELECT value FROM meta WHERE name = 'key'").fetchone()
-            if saved == key:
-                return table
+            found = table._db.execute("SELECT value FROM meta WHERE name = 'light'").fetchone()
+            saved_light = json.loads(found[0]) if found else []
             table._db.close()
+            if saved == key and light[:len(saved_light)] == saved_light:
+                if len(light) > len(saved_light):
+                    cls._take_in(path, kg, light[len(saved_light):], light)
+                return cls(path)
         except (sqlite3.Error, TypeError, ValueError):
             pass
         index = LabelIndex(store=kg._oxigraph) if getattr(kg, "_oxigraph", None) is not None \
@@ -196,11 +222,45 @@ class LabelTable:
                            ((str(iri), str(c)) for iri, classes in index.types.items() for c in classes))
             db.executescript("CREATE INDEX labels_key ON labels (tier, key); CREATE INDEX types_iri ON types (iri);")
             db.execute("INSERT INTO meta VALUES ('key', ?)", (key,))
+            db.execute("INSERT INTO meta VALUES ('light', ?)", (json.dumps(light),))
             db.commit()
         finally:
             db.close()
         tmp.replace(path)
         return cls(path)
+
+    @staticmethod
+    def _take_in(path: Path, kg, sources: list, light: list) -> None:
+        """Update the table for the entities of ``sources`` (new sources with no indexed fact).
+
+        Each source, and each entity it mentions as a subject, has its rows made again
+        from everything the store says of it, in one transaction (a crash
+        leaves the table as it was, still listing the sources it had taken in).
+        """
+        import sqlite3
+
+        import pyoxigraph as ox
+
+        store = kg._oxigraph
+        subjects = set(sources)  # each source is an entity too, named in the catalog
+        for source in sources:
+            for q in store.quads_for_pattern(None, None, None, ox.NamedNode(source)):
+                if type(q.subject) is ox.NamedNode:
+                    subjects.add(q.subject.value)
+        part = LabelIndex(store=store, subjects=sorted(subjects))
+        db = sqlite3.connect(path)
+        try:
+            with db:  # one transaction
+                db.executemany("DELETE FROM labels WHERE iri = ?", ((s,) for s in subjects))
+                db.executemany("DELETE FROM types WHERE iri = ?", ((s,) for s in subjects))
+                db.executemany("INSERT INTO labels VALUES (?, ?, ?)",
+                               ((tier, k, str(iri)) for tier, keys in enumerate(part.tiers)
+                                for k, iris in keys.items() for iri in iris))
+                db.executemany("INSERT INTO types VALUES (?, ?)",
+                               ((str(iri), str(c)) for iri, classes in part.types.items() for c in classes))
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('light', ?)", (json.dumps(light),))
+        finally:
+            db.close()
 
     def lookup(self, name: str, classes: set | None) -> list[URIRef]:
         """As :meth:`LabelIndex.lookup`."""
@@ -260,18 +320,20 @@ def resolve(kg, name: str, kind: str | Iterable[str] | None = None) -> URIRef:
             return iri
         if known is None and classes is None and _mentioned(kg, iri, native):
             return iri
-    if kg._index is None:
+    # a workspace's names follow its generation (a graph in memory keeps its index)
+    key = kg.content_key() if native else None
+    if kg._index is None or kg._index[0] != key:
         folder = getattr(kg, "index_folder", None)
         if native and folder is not None:  # a workspace: its saved table, built once per data change
             import sqlite3
 
             try:
-                kg._index = LabelTable.of(kg, folder)
+                kg._index = (key, LabelTable.of(kg, folder))
             except (OSError, sqlite3.Error):  # a folder we cannot write: the index, in memory
-                kg._index = LabelIndex(store=kg._oxigraph)
+                kg._index = (key, LabelIndex(store=kg._oxigraph))
         else:
-            kg._index = LabelIndex(kg.graph)
-    index = kg._index
+            kg._index = (key, LabelIndex(kg.graph))
+    index = kg._index[1]
     hits = index.lookup(name, classes)
     if len(hits) == 1:
         return hits[0]

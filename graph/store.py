@@ -114,6 +114,8 @@ class KnowledgeGraph:
     generation = None
     #: A callable giving the generation of everything but people's recorded progress, or None.
     data_generation = None
+    #: A callable giving the sources added since the data generation last changed, or None.
+    light_sources = None
 
     def content_key(self) -> str:
         """A string that changes whenever the content changes: the store's generation, else the size.

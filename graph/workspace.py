@@ -92,6 +92,22 @@ _TRIPLE_FORMATS = {"turtle", "nt", "xml"}  # bulk_load(to_graph=...) puts all of
 
 log = logging.getLogger(__name__)
 
+#: What the compiled index, the skill model and demand's counts are read from. A file
+#: with none of these facts (a person's profile, labels in another language) keeps them:
+#: adding it to a big workspace does not rebuild the index.
+_INDEXED_PREDICATES = (CG.requiresSkill, CG.prefersSkill, CG.needsSkill, CG.prerequisite, CG.effortHours,
+                       SKOS.broader)
+_INDEXED_CLASSES = (CG.JobPosting, CG.Role)
+
+
+def _touches_index(store, graph) -> bool:
+    """Whether graph ``graph`` of ``store`` holds a fact the compiled index is made of."""
+    import pyoxigraph as ox
+
+    patterns = [(None, ox.NamedNode(str(p)), None) for p in _INDEXED_PREDICATES]
+    patterns += [(None, ox.NamedNode(str(RDF.type)), ox.NamedNode(str(c))) for c in _INDEXED_CLASSES]
+    return any(next(iter(store.quads_for_pattern(s, p, o, graph)), None) is not None for s, p, o in patterns)
+
 
 class WorkspaceError(CareerGraphError):
     """A workspace folder is missing, not a workspace, in use, or damaged."""
@@ -309,13 +325,23 @@ class Workspace:
 
     @property
     def data_generation(self) -> str:
-        """Like :attr:`generation`, but kept by :meth:`learned` and :meth:`forget`.
+        """Like :attr:`generation`, but kept by :meth:`learned`, :meth:`forget`, and :meth:`add`
+        of a file that holds no fact the compiled index is made of (a person's profile, say).
 
-        Those only record a person's progress, which the compiled index and
-        the skill model do not hold: caches of them are keyed on this, so
-        recording a learned skill does not rebuild the index of a big workspace.
+        Those do not change what the compiled index and the skill model hold:
+        caches of them are keyed on this, so recording a learned skill or adding
+        a profile does not rebuild the index of a big workspace.
         """
         return self._meta.get("data_generation", self._meta["generation"])
+
+    @property
+    def light_sources(self) -> tuple:
+        """The sources added since :attr:`data_generation` last changed (they hold no indexed fact).
+
+        A cache of names (the label table) keyed on the data generation takes
+        in these sources' names when it is next read, instead of being rebuilt.
+        """
+        return tuple(self._meta.get("light_sources", ()))
 
     def _bump(self, *, data: bool = True) -> None:
         if "generation" in self._meta:  # until now one token stood for both
@@ -323,6 +349,7 @@ class Workspace:
         self._meta["generation"] = uuid.uuid4().hex
         if data or "data_generation" not in self._meta:
             self._meta["data_generation"] = self._meta["generation"]
+            self._meta.pop("light_sources", None)
         _write_marker(self.folder, self._meta)
 
     # -- reading --------------------------------------------------------------
@@ -376,6 +403,7 @@ class Workspace:
         # caches of derived data follow the generation; the compiled index is kept in the workspace
         kg.generation = lambda: self.generation
         kg.data_generation = lambda: self.data_generation
+        kg.light_sources = lambda: self.light_sources
         kg.index_folder = self.folder / "index"
         return kg
 
@@ -430,7 +458,7 @@ class Workspace:
         iri = _IMPORT[f"import-{uuid.uuid4().hex[:12]}"]
         name = ox.NamedNode(str(iri))
         old_graphs = [ox.NamedNode(str(prev.iri)) for prev in previous]
-        self._bump()
+        self._bump(data=False)  # and the data generation too, below, unless the file leaves the index as it is
         try:
             with ThreadPoolExecutor(max_workers=1) as hasher:  # hashes while the file loads
                 digest = hasher.submit(_sha256, origin)
@@ -439,6 +467,12 @@ class Workspace:
             if old_graphs:
                 self._carry_over(name, old_graphs)
             self._check_cycles(file, name, set(old_graphs))
+            # before the commit, so a crash after it cannot leave caches that miss the file
+            if old_graphs or _touches_index(self.store, name):
+                self._bump()
+            else:  # caches of the index stay; the label table takes in this source's names (light_sources)
+                self._meta.setdefault("light_sources", []).append(str(iri))
+                _write_marker(self.folder, self._meta)
             count = _count(self.store, name)
             catalog = [
                 (iri, RDF.type, CG.UserData),

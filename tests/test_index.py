@@ -262,6 +262,45 @@ def test_workspace_keeps_its_index_and_rebuilds_it_after_a_change(tmp_path):
         assert load_index(tmp_path / "ws" / "index", ws.knowledge_graph().index_key()) is not None
 
 
+PROFILE = """@prefix cg: <https://w3id.org/careergraph/ns#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+<https://w3id.org/careergraph/person/newcomer> a cg:Person ; rdfs:label "Nadia Newcomer" ;
+  cg:hasSkill <https://w3id.org/careergraph/skill/dart>, <https://w3id.org/careergraph/skill/git> .
+<https://w3id.org/careergraph/skill/dart> skos:altLabel "Dartlang" .
+"""
+
+
+@pytest.mark.parametrize("indexed", ["", "<https://w3id.org/careergraph/skill/git> cg:effortHours 3 .\n",
+                                     "<https://w3id.org/careergraph/role/r> a cg:Role .\n"],
+                         ids=["a profile", "with hours", "with a role"])
+def test_adding_a_file_without_indexed_facts_keeps_the_index(tmp_path, indexed):
+    """A profile keeps the index, the skill model and the label table (which takes in its names);
+    one indexed fact in the file rebuilds them. Either way the answers are the in-memory ones."""
+    from careergraph.graph.workspace import init_workspace
+
+    profile = tmp_path / "me.ttl"
+    profile.write_text(PROFILE + indexed, encoding="utf-8")
+    with init_workspace(tmp_path / "ws") as ws:
+        kg = ws.knowledge_graph()
+        first = compiled_index(kg)
+        kg.resolve("Dart")  # the label table is built
+        table = tmp_path / "ws" / "index" / "labels.sqlite"
+        inode, data = table.stat().st_ino, ws.data_generation
+        added = ws.add(profile)
+        kept = not indexed
+        assert (ws.data_generation == data) is kept and (compiled_index(kg) is first) is kept
+        assert kg.resolve("Nadia Newcomer") == kg.resolve("person:newcomer")
+        assert kg.resolve("dartlang", kind="skill") == kg.resolve("skill:dart")
+        assert (table.stat().st_ino == inode) is kept, "taken in, not rebuilt (or rebuilt after indexed facts)"
+        person = kg.resolve("person:newcomer")
+        got = [(r.target.iri, r.hours, r.approximate) for r in rank(kg, "postings", person=person).rows]
+        memory = load(profile)
+        assert got == [(r.target.iri, r.hours, r.approximate)
+                       for r in rank(memory, "postings", person=person).rows]
+        assert ws.light_sources == ((str(added.iri),) if kept else ())
+
+
 # -- what a workspace reads back instead of extracting it from the store again --------------------
 def _same_model(a, b):
     for name in ("hours", "prerequisites", "broader", "narrower"):
