@@ -59,6 +59,7 @@ from .errors import QueryError, QueryTimeoutError, UsageError
 from .results import QueryResult
 
 if TYPE_CHECKING:
+    from rdflib.plugins.sparql.parserutils import CompValue
     from rdflib.plugins.sparql.sparql import Query
 
 # rdflib's SPARQL parser (pyparsing) takes a third of a second to import; it is
