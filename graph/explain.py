@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .convert import _is_entity, _NOT_RELATIONS, knowledge_graph
+from .convert import _NOT_RELATIONS, _VOCABULARIES, knowledge_graph
 from .errors import NoPathError
 from .neighbourhood import _relation_filter, _select, _vocabulary_filter, is_store_backed, links
 from .plans import Connection, Hop, Ref
@@ -75,25 +75,29 @@ def explain(kg, source, target) -> Connection:
 # first meeting point it finds, so which of several shortest chains it shows
 # depends on the order of each node's neighbours in the view. That order
 # comes from how ``knowledge_graph`` and ``explain`` build the view: the
-# entity triples are sorted by (subject, relation CURIE, object) and nodes
-# enter the multigraph at their first appearance, so a node's position is the
-# smallest of ``(subject, CURIE, object, 0)`` over its own triples and
-# ``(subject, CURIE, itself, 1)`` over the triples pointing at it (its
+# entity triples are sorted by (subject, relation CURIE, object) and a node
+# enters the multigraph at its first appearance, so its position is the
+# least of ``(s, CURIE, o, 0)`` over its own triples and ``(s, CURIE, itself,
+# 1)`` over the triples pointing at it. Two positions with the same subject
+# IRI are told apart without reading that subject's triples: a node's own
+# triples come before any triple it points with at another node, so
+# ``(iri, 0)`` for "enters as a subject" and ``(s, 1, CURIE, iri)`` for
+# "enters as the object of s" sort the nodes in the same order (the
 # "entry key"). The view adds the edge between x and y while walking the
-# subject that entered first, with that subject's first relation to the
-# other by CURIE; so x's neighbours come in the order of ``(entry key of the
-# subject that added the edge, CURIE, other end)``. :class:`_StoreView`
-# computes exactly that from the triples around each frontier.
+# node that entered first, with that node's first relation to the other by
+# CURIE; so x's neighbours come in the order of ``(entry key of the node
+# that added the edge, CURIE, other end)``. :class:`_StoreView` computes
+# exactly that from the triples around each frontier, plus, for the nodes
+# that point at the frontier, the least entity pointing at them.
 
-def _key_query(direction: str) -> str:
-    """Per node and relation, the smallest entity at the other end (for entry keys)."""
-    if direction == "out":
-        pattern, other = "?y ?p ?x", "x"
-    else:
-        pattern, other = "?x ?p ?y", "x"
-    return ("SELECT ?y ?p (MIN(STR(?x)) AS ?m) WHERE { VALUES ?y { {values} } "
-            f"{pattern} FILTER(isIRI(?x) && ?x != ?y && {_relation_filter()} && {_vocabulary_filter(other)}) }} "
-            "GROUP BY ?y ?p")
+# Per node and relation, the least entity subject pointing at it (for entry keys).
+_IN_MIN = ("SELECT ?y ?p (MIN(STR(?x)) AS ?m) WHERE { VALUES ?y { {values} } "
+           "?x ?p ?y FILTER(isIRI(?x) && ?x != ?y && %s && %s) } GROUP BY ?y ?p")
+
+
+# Quads with a node of the frontier at either end: the cost of reading its links.
+_COST = ("SELECT (STR(COUNT(*)) AS ?n) WHERE { VALUES ?x { {values} } "
+         "{ ?x ?p ?o } UNION { ?s ?p ?x } }")
 
 
 class _StoreView:
@@ -102,29 +106,31 @@ class _StoreView:
     def __init__(self, store):
         self.store = store
         self.adjacency: dict[str, list] = {}  # node -> [(neighbour, (s, curie, o))] in view order
-        self.keys: dict[str, tuple | None] = {}  # node -> entry key (None: in no entity triple)
+        self.points_at: dict[str, tuple | None] = {}  # node -> (least subject, CURIE) pointing at it
+        self.has_out: dict[str, bool] = {}  # node -> subject of some entity triple
         self.queries = 0
-        self._out_min = _key_query("out")
-        self._in_min = _key_query("in")
+        self._in_min = _IN_MIN % (_relation_filter(), _vocabulary_filter("x"))
 
-    def _entry_keys(self, nodes) -> None:
-        todo = [n for n in nodes if n not in self.keys]
+    def _key(self, node) -> tuple:
+        """The entry key of ``node`` (see above)."""
+        first = self.points_at.get(node)
+        if self.has_out.get(node) and (first is None or node < first[0]):
+            return (node, 0)
+        return (first[0], 1, first[1], node)
+
+    def _read_points_at(self, nodes) -> None:
+        todo = [n for n in nodes if n not in self.points_at]
         if not todo:
             return
         best: dict[str, tuple] = {}
-        for y, p, m in _select(self.store, self._out_min, todo):
-            if y is not None and p is not None and m is not None:
-                cand = (y, curie(p), m, 0)
-                if y not in best or cand < best[y]:
-                    best[y] = cand
         for y, p, m in _select(self.store, self._in_min, todo):
             if y is not None and p is not None and m is not None:
-                cand = (m, curie(p), y, 1)
+                cand = (m, curie(p))
                 if y not in best or cand < best[y]:
                     best[y] = cand
-        self.queries += 2
+        self.queries += 1
         for n in todo:
-            self.keys[n] = best.get(n)
+            self.points_at[n] = best.get(n)
 
     def expand(self, nodes) -> None:
         """Read the neighbours of every node of ``nodes`` not read yet (one level, one query)."""
@@ -147,35 +153,77 @@ class _StoreView:
                 if best is None or rel < best:
                     backward[o][s] = rel
         self.queries += 1
-        need = set()
+        pointing = set()
         for x in todo:
-            if forward[x] or backward[x]:
-                need.add(x)
-                need.update(backward[x])
-        self._entry_keys(need)
+            self.has_out[x] = bool(forward[x])
+            self.points_at[x] = min(((y, rel) for y, rel in backward[x].items()), default=None)
+            for y in backward[x]:
+                self.has_out[y] = True
+                pointing.add(y)
+        self._read_points_at(pointing)
         for x in todo:
             entries = []
-            kx = self.keys.get(x)
+            kx = self._key(x) if (forward[x] or backward[x]) else None
             for y in forward[x].keys() | backward[x].keys():
                 fwd, bwd = forward[x].get(y), backward[x].get(y)
-                if fwd is not None and (bwd is None or kx < self.keys[y]):
+                if fwd is not None and (bwd is None or kx < self._key(y)):
                     entries.append(((kx, fwd, y), y, (x, fwd, y)))
                 else:
-                    entries.append(((self.keys[y],), y, (y, bwd, x)))
+                    entries.append(((self._key(y),), y, (y, bwd, x)))
             entries.sort(key=lambda e: e[0])
             self.adjacency[x] = [(y, triple) for _, y, triple in entries]
 
     def neighbours(self, node) -> list:
         return self.adjacency[node]
 
+    def cost(self, nodes) -> int:
+        """How many quads touch the nodes not read yet: what reading them would cost."""
+        todo = [n for n in nodes if n not in self.adjacency]
+        if not todo:
+            return 0
+        self.queries += 1
+        return sum(int(n) for (n,) in _select(self.store, _COST, todo) if n)
+
+    def first_meeting(self, level: list, other: set):
+        """Where networkx's loop over ``level`` would first step into ``other``, or None.
+
+        Every node of ``other`` has been read; ``level``'s nodes need not
+        have been. Returns ``(v, w)``: the first ``v`` of ``level`` with a
+        neighbour in ``other``, and its first such neighbour in view order.
+        """
+        touching: dict[str, list] = {}
+        for w in other:
+            for v, triple in self.adjacency[w]:
+                touching.setdefault(v, []).append((w, triple))
+        v = next((v for v in level if v in touching), None)
+        if v is None:
+            return None
+        meets = touching[v]
+        if v in self.adjacency:
+            order = {y: i for i, (y, _) in enumerate(self.adjacency[v])}
+            return v, min((w for w, _ in meets), key=order.__getitem__)
+        # v itself was not read: order its meeting neighbours as expand() would
+        self._read_points_at([v])
+        if any(triple[0] == v for _, triple in meets):
+            self.has_out[v] = True
+        entries = []
+        for w, (s, rel, o) in meets:
+            if s == v:
+                entries.append(((self._key(v), rel, w), w))
+            else:
+                entries.append(((self._key(w),), w))
+        return v, min(entries)[1]
+
 
 _NOT_RELATION_STRS = {str(p) for p in _NOT_RELATIONS}
 
 
 def _entity(text: str) -> bool:
-    from rdflib import URIRef
+    """``convert._is_entity`` for an IRI string (every term here is an IRI)."""
+    return not text.startswith(_VOCABULARY_PREFIXES)
 
-    return _is_entity(URIRef(text))
+
+_VOCABULARY_PREFIXES = tuple(_VOCABULARIES)
 
 
 def _explain_in_store(kg, a, b) -> Connection:
@@ -212,32 +260,49 @@ def _explain_in_store(kg, a, b) -> Connection:
 
 
 def _search(view: _StoreView, source: str, target: str, triple_of: dict):
-    """networkx's ``_bidirectional_pred_succ``, with each fringe's neighbours read in one go."""
+    """networkx's ``_bidirectional_pred_succ``, with each fringe's neighbours read in one go.
+
+    Before a fringe is expanded, the other fringe is read first when that is
+    cheaper (fewer quads touch it): if the two fringes touch, the search ends
+    at this level and the bigger one never has to be read.
+    """
     pred = {source: None}
     succ = {target: None}
     forward_fringe = [source]
     reverse_fringe = [target]
     while forward_fringe and reverse_fringe:
-        if len(forward_fringe) <= len(reverse_fringe):
-            this_level, forward_fringe = forward_fringe, []
-            view.expand(this_level)
-            for v in this_level:
-                for w, triple in view.neighbours(v):
-                    triple_of.setdefault(frozenset((v, w)), triple)
-                    if w not in pred:
-                        forward_fringe.append(w)
-                        pred[w] = v
-                    if w in succ:
-                        return pred, succ, w
+        forward = len(forward_fringe) <= len(reverse_fringe)
+        this_level, other_fringe = (forward_fringe, reverse_fringe) if forward else (reverse_fringe,
+                                                                                     forward_fringe)
+        mine, theirs = (pred, succ) if forward else (succ, pred)
+        if any(n not in view.adjacency for n in this_level) and \
+                view.cost(other_fringe) < view.cost(this_level):
+            view.expand(other_fringe)
+            meeting = view.first_meeting(this_level, set(other_fringe))
+            if meeting is None:
+                pass  # no step into the other side at this level: expand it in full below
+            else:
+                v, w = meeting
+                triple_of.setdefault(frozenset((v, w)), _triple(view, w, v))
+                mine[w] = v
+                return pred, succ, w
+        following = []
+        view.expand(this_level)
+        for v in this_level:
+            for w, triple in view.neighbours(v):
+                triple_of.setdefault(frozenset((v, w)), triple)
+                if w not in mine:
+                    following.append(w)
+                    mine[w] = v
+                if w in theirs:
+                    return pred, succ, w
+        if forward:
+            forward_fringe = following
         else:
-            this_level, reverse_fringe = reverse_fringe, []
-            view.expand(this_level)
-            for v in this_level:
-                for w, triple in view.neighbours(v):
-                    triple_of.setdefault(frozenset((v, w)), triple)
-                    if w not in succ:
-                        succ[w] = v
-                        reverse_fringe.append(w)
-                    if w in pred:
-                        return pred, succ, w
+            reverse_fringe = following
     return None
+
+
+def _triple(view: _StoreView, w: str, v: str) -> tuple:
+    """The triple the view keeps for the edge between ``w`` (read) and ``v``."""
+    return next(triple for y, triple in view.adjacency[w] if y == v)

@@ -50,11 +50,14 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from rdflib import RDF, RDFS, Literal, URIRef
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import SKOS
 
 from careergraph.ontology import CG, SCHEMA
 
 from .errors import CareerGraphError, UsageError
+from .native import select_iris
+from .neighbourhood import iri_ref, is_store_backed, links, quads_about, typed, values
 from .store import KINDS
 
 __all__ = [
@@ -253,11 +256,12 @@ def graph_view(kg, *, types: Iterable[str] | str = DEFAULT_TYPES, focus=None, de
     types = _check_types(types)
     if depth < 0:
         raise UsageError(f"depth must be 0 or more, not {depth}")
-    facts = _Facts(kg)
+    store_backed = is_store_backed(kg)
+    facts = _StoreFacts(kg) if store_backed else _Facts(kg)
 
     def entity(name, what) -> str:
-        iri = str(name) if str(name) in facts.kinds else str(kg.resolve(str(name)))
-        if iri not in facts.kinds:
+        iri = str(name) if facts.has_kind(str(name)) else str(kg.resolve(str(name)))
+        if not facts.has_kind(iri):
             raise UsageError(f"{what} {kg.curie(iri)} is not an entity careergraph can draw")
         return iri
 
@@ -265,16 +269,21 @@ def graph_view(kg, *, types: Iterable[str] | str = DEFAULT_TYPES, focus=None, de
     steps = [entity(step, "path step") for step in path or ()]
     target = entity(path_target, "path target") if path_target is not None else None
     on_path = set(steps) | ({target} if target else set())
-    drawn = {iri for iri, kind in facts.kinds.items() if kind in types}
-    drawn.update(on_path)
-    if focus_iri is not None:
-        drawn.add(focus_iri)
-        drawn = _neighbourhood(facts, drawn, focus_iri, depth) | on_path
+    if store_backed:
+        drawn = facts.drawn(types, focus_iri, depth, on_path)
+    else:
+        drawn = {iri for iri, kind in facts.kinds.items() if kind in types}
+        drawn.update(on_path)
+        if focus_iri is not None:
+            drawn.add(focus_iri)
+            drawn = _neighbourhood(facts, drawn, focus_iri, depth) | on_path
     if len(drawn) > max_nodes:
         raise UsageError(
             f"the view has {len(drawn)} nodes, more than the limit of {max_nodes}: draw one "
             "entity's neighbourhood with --focus ENTITY [--depth K], fewer kinds with --types "
             "(e.g. --types component,role), or raise --max-nodes")
+    if store_backed:
+        facts.read(drawn)
 
     nodes_sorted = sorted(drawn)
     edge_keys = sorted(t for t in facts.links if t[0] in drawn and t[2] in drawn)
@@ -361,16 +370,20 @@ class _Facts:
     made dicts keyed by them the slowest part of drawing 2,000 nodes.
     """
 
-    def __init__(self, kg):
-        class_kind = {str(KINDS[kind]): kind for kind in reversed(ALL_TYPES)}
-        order = {kind: i for i, kind in enumerate(ALL_TYPES)}
-        wanted = {str(p) for p in (*_LABELS, *_DESCRIPTIONS, _EFFORT)}
-        rdf_type = str(RDF.type)
+    def __init__(self, kg, quads=None):
         self.kinds: dict[str, str] = {}  # drawable entity -> its first kind in KINDS order
         self.literals: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
         self.stated_in: dict[str, set] = defaultdict(set)  # entity -> graphs stating facts on it
         self.links: dict[tuple, set] = defaultdict(set)  # (s, p, o) -> graphs stating it
-        for s, p, o, g in kg.graph.quads((None, None, None, None)):
+        self.sources = {str(src.iri): src.label for src in kg.sources}
+        self._add(kg.graph.quads((None, None, None, None)) if quads is None else quads)
+
+    def _add(self, quads) -> None:
+        class_kind = {str(KINDS[kind]): kind for kind in reversed(ALL_TYPES)}
+        order = {kind: i for i, kind in enumerate(ALL_TYPES)}
+        wanted = {str(p) for p in (*_LABELS, *_DESCRIPTIONS, _EFFORT)}
+        rdf_type = str(RDF.type)
+        for s, p, o, g in quads:
             if not isinstance(s, URIRef):
                 continue
             s, p, g = str(s), str(p), str(g)
@@ -384,7 +397,10 @@ class _Facts:
                     self.literals[s][p].append(o)
             elif isinstance(o, URIRef):
                 self.links[(s, p, str(o))].add(g)
-        self.sources = {str(src.iri): src.label for src in kg.sources}
+
+    def has_kind(self, iri: str) -> bool:
+        """Whether ``iri`` is an entity of a kind that can be drawn."""
+        return iri in self.kinds
 
     def text(self, iri: str, props) -> str | None:
         """The first of ``props`` that ``iri`` has, as one line (English first)."""
@@ -398,6 +414,79 @@ class _Facts:
     def provenance(self, graphs) -> str:
         names = sorted({self.sources[g] for g in graphs if g in self.sources})
         return "; ".join(names) if names else "(no recorded source)"
+
+
+class _StoreFacts(_Facts):
+    """:class:`_Facts` for a workspace: read from Oxigraph for the drawn nodes only.
+
+    :meth:`drawn` finds the nodes (a focus neighbourhood level by level, one
+    query per level, or the listing of the chosen kinds); :meth:`read` then
+    reads the quads about those nodes, and the view is made from them
+    exactly as from the whole graph.
+    """
+
+    def __init__(self, kg):
+        super().__init__(kg, quads=())
+        self.kg = kg
+        self._kind_of: dict[str, str | None] = {}
+
+    def _kinds(self, nodes) -> dict:
+        """The drawable kind of each of ``nodes`` (None: not drawable), read once."""
+        todo = [n for n in nodes if n not in self._kind_of]
+        if todo:
+            found = typed(self.kg._oxigraph, todo)
+            for n in todo:
+                self._kind_of[n] = _first_kind(found.get(n, ()))
+        return {n: self._kind_of[n] for n in nodes}
+
+    def has_kind(self, iri: str) -> bool:
+        try:
+            iri_ref(iri)
+        except CareerGraphError:
+            return False
+        return self._kinds([iri])[iri] is not None
+
+    def drawn(self, types, focus, depth: int, on_path: set) -> set:
+        """The nodes to draw: as :func:`graph_view` chooses them from the whole graph."""
+        if focus is None:
+            classes = values(str(KINDS[kind]) for kind in ALL_TYPES)
+            found: dict[str, set] = defaultdict(set)
+            for s, c in select_iris(self.kg._oxigraph, _ENTITIES.replace("{values}", classes)):
+                if s is not None:
+                    found[s].add(c)
+            for s, cs in found.items():
+                self._kind_of[s] = _first_kind(cs)
+            return {s for s, cs in found.items() if self._kind_of[s] in types} | on_path
+        keep = {focus}
+        frontier = {focus}
+        for _ in range(depth):
+            reached = set()
+            for s, _, o in links(self.kg._oxigraph, frontier):
+                if s in frontier:
+                    reached.add(o)
+                if o in frontier:
+                    reached.add(s)
+            reached -= keep
+            kinds = self._kinds(reached)
+            frontier = {n for n in reached if kinds[n] in types or n in on_path}
+            if not frontier:
+                break
+            keep |= frontier
+        return keep | on_path
+
+    def read(self, drawn) -> None:
+        """Read every quad about the drawn nodes."""
+        default = str(DATASET_DEFAULT_GRAPH_ID)
+        self._add((s, p, o, default if g is None else g) for s, p, o, g in quads_about(self.kg, drawn))
+
+
+_ENTITIES = "SELECT ?s ?c WHERE { VALUES ?c { {values} } ?s a ?c FILTER(isIRI(?s)) }"
+
+
+def _first_kind(classes) -> str | None:
+    """The first kind in ``ALL_TYPES`` order among ``classes`` (IRI strings), or None."""
+    names = {str(c) for c in classes}
+    return next((kind for kind in ALL_TYPES if str(KINDS[kind]) in names), None)
 
 
 def _neighbourhood(facts: _Facts, drawn: set, focus: str, depth: int) -> set:
