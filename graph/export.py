@@ -11,6 +11,7 @@ from careergraph.ontology import PREFIXES
 
 from .errors import UsageError
 from .importing import serialize
+from .neighbourhood import _select, is_store_backed, quads_about
 
 __all__ = ["export", "EXPORT_FORMATS", "subgraph"]
 
@@ -63,6 +64,9 @@ def subgraph(kg, *, focus=None, depth: int = 1, bundled: bool = True) -> Dataset
     if depth < 0:
         raise UsageError(f"depth must be 0 or more, not {depth}")
     names = _sources(kg, bundled)
+    if focus is not None and is_store_backed(kg):
+        return _store_subgraph(kg, names, kg.resolve(str(focus)) if not isinstance(focus, URIRef) else focus,
+                               depth)
     graphs = [kg.dataset.graph(name) for name in names]
     keep = None
     if focus is not None:
@@ -82,6 +86,54 @@ def subgraph(kg, *, focus=None, depth: int = 1, bundled: bool = True) -> Dataset
             if target is None:
                 target = out.graph(name)
             target.add((s, p, _plain(o)))
+    return out
+
+
+# Links (rdf:type left out) with an IRI at the other end that touch the frontier, per named graph.
+_LINKS = """SELECT DISTINCT ?s ?o ?g WHERE {
+  { VALUES ?s { {values} } GRAPH ?g { ?s ?p ?o } FILTER(isIRI(?o) && ?p != <%(type)s>) }
+  UNION
+  { VALUES ?o { {values} } GRAPH ?g { ?s ?p ?o } FILTER(isIRI(?s) && ?p != <%(type)s>) }
+}""" % {"type": RDF.type}
+
+
+def _store_neighbourhood(kg, names: list, focus: str, depth: int) -> set:
+    """:func:`_neighbourhood` in a workspace's store: one query per level, in the graphs ``names``."""
+    graphs = {str(n) for n in names}
+    seen = {focus}
+    frontier = {focus}
+    for _ in range(depth):
+        if not frontier:
+            break
+        nxt = set()
+        for s, o, g in _select(kg._oxigraph, _LINKS, frontier):
+            if g not in graphs or s is None or o is None:
+                continue
+            if s in frontier and o not in seen:
+                nxt.add(o)
+            if o in frontier and s not in seen:
+                nxt.add(s)
+        seen |= nxt
+        frontier = nxt
+    return seen
+
+
+def _store_subgraph(kg, names: list, focus, depth: int) -> Dataset:
+    """:func:`subgraph` around ``focus`` in a workspace: the neighbourhood, then the quads about it."""
+    keep = {URIRef(n) for n in _store_neighbourhood(kg, names, str(focus), depth)}
+    wanted = [n for n in names if n != DATASET_DEFAULT_GRAPH_ID]
+    by_graph: dict = {name: [] for name in wanted}
+    for s, p, o, g in quads_about(kg, keep):
+        if g in by_graph and (isinstance(o, Literal) or p == RDF.type or o in keep):
+            by_graph[g].append((s, p, _plain(o)))
+    out = Dataset()
+    for prefix, ns in PREFIXES.items():
+        out.bind(prefix, ns, override=True, replace=True)
+    for name in wanted:
+        if by_graph[name]:
+            target = out.graph(name)
+            for triple in by_graph[name]:
+                target.add(triple)
     return out
 
 

@@ -269,8 +269,9 @@ def graph_view(kg, *, types: Iterable[str] | str = DEFAULT_TYPES, focus=None, de
     steps = [entity(step, "path step") for step in path or ()]
     target = entity(path_target, "path target") if path_target is not None else None
     on_path = set(steps) | ({target} if target else set())
+    complete = True
     if store_backed:
-        drawn = facts.drawn(types, focus_iri, depth, on_path)
+        drawn, complete = facts.drawn(types, focus_iri, depth, on_path, limit=max_nodes)
     else:
         drawn = {iri for iri, kind in facts.kinds.items() if kind in types}
         drawn.update(on_path)
@@ -279,7 +280,8 @@ def graph_view(kg, *, types: Iterable[str] | str = DEFAULT_TYPES, focus=None, de
             drawn = _neighbourhood(facts, drawn, focus_iri, depth) | on_path
     if len(drawn) > max_nodes:
         raise UsageError(
-            f"the view has {len(drawn)} nodes, more than the limit of {max_nodes}: draw one "
+            f"the view has {'' if complete else 'at least '}{len(drawn)} nodes, more than the limit of "
+            f"{max_nodes}: draw one "
             "entity's neighbourhood with --focus ENTITY [--depth K], fewer kinds with --types "
             "(e.g. --types component,role), or raise --max-nodes")
     if store_backed:
@@ -446,33 +448,52 @@ class _StoreFacts(_Facts):
             return False
         return self._kinds([iri])[iri] is not None
 
-    def drawn(self, types, focus, depth: int, on_path: set) -> set:
-        """The nodes to draw: as :func:`graph_view` chooses them from the whole graph."""
+    def drawn(self, types, focus, depth: int, on_path: set, *, limit: int) -> tuple[set, bool]:
+        """The nodes to draw, as :func:`graph_view` chooses them from the whole graph, and
+        whether the set is complete.
+
+        Without a focus the chosen kinds are counted first (by Oxigraph) and
+        listed only when they fit under ``limit``. With a focus the
+        neighbourhood is read level by level (one query per level for the
+        links, then the kinds of the nodes reached, a chunk at a time); once
+        more than ``limit`` nodes are found the search stops, and the set
+        returned is incomplete (its size is a lower bound).
+        """
+        store = self.kg._oxigraph
         if focus is None:
-            classes = values(str(KINDS[kind]) for kind in ALL_TYPES)
+            extra = {n for n, kind in self._kinds(on_path).items() if kind not in types}
+            count = _count_drawable(store, types)
+            if count + len(extra) > limit:
+                return _Placeholder(count + len(extra)), True
             found: dict[str, set] = defaultdict(set)
-            for s, c in select_iris(self.kg._oxigraph, _ENTITIES.replace("{values}", classes)):
+            classes = values(str(KINDS[kind]) for kind in types)
+            for s, c in select_iris(store, _ENTITIES.replace("{values}", classes)):
                 if s is not None:
                     found[s].add(c)
             for s, cs in found.items():
                 self._kind_of[s] = _first_kind(cs)
-            return {s for s, cs in found.items() if self._kind_of[s] in types} | on_path
+            return {s for s in found if self._kind_of[s] in types} | on_path, True
         keep = {focus}
         frontier = {focus}
         for _ in range(depth):
             reached = set()
-            for s, _, o in links(self.kg._oxigraph, frontier):
+            for s, _, o in links(store, frontier):
                 if s in frontier:
                     reached.add(o)
                 if o in frontier:
                     reached.add(s)
-            reached -= keep
-            kinds = self._kinds(reached)
-            frontier = {n for n in reached if kinds[n] in types or n in on_path}
+            reached = sorted(reached - keep)
+            frontier = set()
+            for start in range(0, len(reached), _KIND_CHUNK):
+                chunk = reached[start:start + _KIND_CHUNK]
+                kinds = self._kinds(chunk)
+                frontier.update(n for n in chunk if kinds[n] in types or n in on_path)
+                if len(keep | frontier | on_path) > limit:
+                    return keep | frontier | on_path, False
             if not frontier:
                 break
             keep |= frontier
-        return keep | on_path
+        return keep | on_path, True
 
     def read(self, drawn) -> None:
         """Read every quad about the drawn nodes."""
@@ -480,7 +501,40 @@ class _StoreFacts(_Facts):
         self._add((s, p, o, default if g is None else g) for s, p, o, g in quads_about(self.kg, drawn))
 
 
-_ENTITIES = "SELECT ?s ?c WHERE { VALUES ?c { {values} } ?s a ?c FILTER(isIRI(?s)) }"
+# The entities of the chosen classes, with every class of theirs (an earlier kind may win).
+_ENTITIES = "SELECT DISTINCT ?s ?k WHERE { VALUES ?c { {values} } ?s a ?c FILTER(isIRI(?s)) ?s a ?k }"
+#: How many reached nodes have their kinds read at a time (the search can stop between chunks).
+_KIND_CHUNK = 2000
+
+
+class _Placeholder:
+    """Stands for a set of ``n`` nodes that was counted, not read (only its size is asked)."""
+
+    def __init__(self, n: int):
+        self.n = n
+
+    def __len__(self) -> int:
+        return self.n
+
+
+def _count_drawable(store, types) -> int:
+    """How many entities' first drawable kind is among ``types``, counted by Oxigraph.
+
+    One branch per chosen kind: its members, less those that also have a
+    kind that comes earlier in ``ALL_TYPES`` and was not chosen.
+    """
+    branches = []
+    for i, kind in enumerate(ALL_TYPES):
+        if kind not in types:
+            continue
+        earlier = [str(KINDS[k]) for k in ALL_TYPES[:i] if k not in types]
+        branch = f"?s a {iri_ref(KINDS[kind])} FILTER(isIRI(?s))"
+        if earlier:
+            branch += f" FILTER NOT EXISTS {{ VALUES ?e {{ {values(earlier)} }} ?s a ?e }}"
+        branches.append("{ " + branch + " }")
+    query = "SELECT (STR(COUNT(DISTINCT ?s)) AS ?n) WHERE { " + " UNION ".join(branches) + " }"
+    ((n,),) = select_iris(store, query)
+    return int(n)
 
 
 def _first_kind(classes) -> str | None:
