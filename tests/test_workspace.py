@@ -1,9 +1,11 @@
 """The persistent workspace: init, reopen, add, remove, learned/forget, and atomic writes."""
 
 import hashlib
+import os
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -202,8 +204,33 @@ def _big_file(path: Path, n: int) -> Path:
 
 
 def _folder_state(folder: Path) -> tuple:
-    return tuple(sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns)
-                        for p in (folder / "oxigraph").iterdir() if p.is_file()))
+    """(name, size, mtime) of each file in the store folder, read while another process may be
+    changing it: opening the store renames LOG and deletes old files, so a file listed but gone
+    by the time it is stat'ed is left out (which reads as a change) instead of raising."""
+    state = []
+    for entry in os.scandir(folder / "oxigraph"):
+        try:
+            info = entry.stat()
+        except FileNotFoundError:
+            continue
+        if stat.S_ISREG(info.st_mode):
+            state.append((entry.name, info.st_size, info.st_mtime_ns))
+    return tuple(sorted(state))
+
+
+# `careergraph add` that SIGKILLs itself once the whole file is in its import graph and before
+# its catalog entry is written: the partial import the repair on open has to remove.
+ADD_KILLED_AFTER_LOAD = """
+import os, signal
+from careergraph.graph import workspace
+load = workspace.Workspace._load
+def load_and_die(self, *args, **kwargs):
+    load(self, *args, **kwargs)
+    os.kill(os.getpid(), signal.SIGKILL)
+workspace.Workspace._load = load_and_die
+from careergraph.cli.main import main
+main()
+"""
 
 
 def test_an_import_killed_part_way_leaves_the_store_as_it_was(template, tmp_path):
@@ -212,7 +239,9 @@ def test_an_import_killed_part_way_leaves_the_store_as_it_was(template, tmp_path
     The file is big enough to be bulk loaded, which is not transactional: a kill
     during the load leaves part of it in an uncatalogued graph, which the next
     open (here inside ``snapshot``) removes. One kill lands as soon as the
-    store's files start to change; the others at fractions of a complete run's time.
+    store's files start to change; the others at fractions of a complete run's
+    time; and one at a known moment, right after the load and before the catalog
+    entry, so that every run checks the repair of a whole uncatalogued graph.
     """
     big = _big_file(tmp_path / "big.nt", 40_000)
     assert big.stat().st_size >= BULK_THRESHOLD
@@ -225,8 +254,9 @@ def test_an_import_killed_part_way_leaves_the_store_as_it_was(template, tmp_path
     shutil.copytree(template, full)
     before = snapshot(full)
     start = time.monotonic()
-    subprocess.run(command(full), check=True, capture_output=True)
+    run = subprocess.run(command(full), capture_output=True, text=True)
     total = time.monotonic() - start
+    assert run.returncode == 0, f"the complete run failed:\n{run.stderr}"
     after = snapshot(full)
     assert after[0] == before[0] + 40_000 + 6  # the triples and the catalog entry
 
@@ -235,21 +265,34 @@ def test_an_import_killed_part_way_leaves_the_store_as_it_was(template, tmp_path
         folder = tmp_path / f"kill-{when}"
         shutil.copytree(template, folder)
         initial = _folder_state(folder)
-        proc = subprocess.Popen(command(folder), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        if when == "first write":
-            deadline = time.monotonic() + 4 * total + 10
-            while proc.poll() is None and _folder_state(folder) == initial and time.monotonic() < deadline:
-                time.sleep(0.002)
-        else:
-            time.sleep(total * when)
-        running = proc.poll() is None
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+        with open(tmp_path / f"kill-{when}.stderr", "w+", encoding="utf-8") as err:
+            proc = subprocess.Popen(command(folder), stdout=subprocess.DEVNULL, stderr=err)
+            if when == "first write":
+                deadline = time.monotonic() + 4 * total + 10
+                while proc.poll() is None and _folder_state(folder) == initial and time.monotonic() < deadline:
+                    time.sleep(0.002)
+            else:
+                time.sleep(total * when)
+            running = proc.poll() is None
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            err.seek(0)
+            assert running or proc.returncode == 0, f"the import run for {when} failed:\n{err.read()}"
         state = snapshot(folder)
         assert state in (before, after), f"partial import after SIGKILL at {when}: {state[0]} quads"
         if running:
             killed_running.append((when, "before" if state == before else "after"))
     assert killed_running, "no kill landed while the import was running"
+
+    folder = tmp_path / "kill-after-load"
+    shutil.copytree(template, folder)
+    run = subprocess.run([sys.executable, "-c", ADD_KILLED_AFTER_LOAD, "--store", str(folder), "add", str(big)],
+                         capture_output=True, text=True)
+    assert run.returncode == -signal.SIGKILL, run.stderr
+    with open_workspace(folder) as ws:
+        repairs = ws.repairs
+    assert snapshot(folder) == before, f"the uncatalogued import survived the open (repairs: {repairs})"
+    assert any("removed 40000 triples of import-" in r for r in repairs), repairs
 
 
 IMPORTS = Path(__file__).parent / "data" / "import" / "valid"
