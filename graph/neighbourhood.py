@@ -69,12 +69,16 @@ def _chunks(items: list, size: int = CHUNK):
         yield items[start:start + size]
 
 
-def _select(store, template: str, nodes) -> list[tuple]:
-    """Rows of ``template`` with ``{values}`` replaced by the checked IRIs of ``nodes``, chunked."""
+def _select(store, template: str, nodes, *, limit: int | None = None) -> list[tuple]:
+    """Rows of ``template`` with ``{values}`` replaced by the checked IRIs of ``nodes``, chunked.
+
+    With ``limit``, each query stops after that many rows.
+    """
     nodes = sorted({str(n) for n in nodes})
+    suffix = "" if limit is None else f" LIMIT {int(limit)}"
     rows: list[tuple] = []
     for chunk in _chunks(nodes):
-        rows.extend(select_iris(store, template.replace("{values}", values(chunk))))
+        rows.extend(select_iris(store, template.replace("{values}", values(chunk)) + suffix))
     return rows
 
 
@@ -88,12 +92,14 @@ _LINKS = """SELECT DISTINCT ?s ?p ?o WHERE {
 }""" % {"type": _RDF_TYPE}
 
 
-def links(store, nodes) -> list[tuple[str, str, str]]:
+def links(store, nodes, *, limit: int | None = None) -> list[tuple[str, str, str]]:
     """Every distinct ``(s, p, o)`` with ``s`` or ``o`` in ``nodes``, both IRIs, ``p`` not rdf:type.
 
-    The union of the store's graphs; plain strings.
+    The union of the store's graphs; plain strings. With ``limit``, some of
+    them: at most ``limit`` per query of :data:`CHUNK` nodes.
     """
-    return [(s, p, o) for s, p, o in _select(store, _LINKS, nodes) if s is not None and o is not None]
+    return [(s, p, o) for s, p, o in _select(store, _LINKS, nodes, limit=limit)
+            if s is not None and o is not None]
 
 
 # Every quad whose subject is one of the nodes (any object, with its graph).

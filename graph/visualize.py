@@ -476,20 +476,29 @@ class _StoreFacts(_Facts):
         keep = {focus}
         frontier = {focus}
         for _ in range(depth):
-            reached = set()
-            for s, _, o in links(store, frontier):
-                if s in frontier:
-                    reached.add(o)
-                if o in frontier:
-                    reached.add(s)
-            reached = sorted(reached - keep)
-            frontier = set()
-            for start in range(0, len(reached), _KIND_CHUNK):
-                chunk = reached[start:start + _KIND_CHUNK]
-                kinds = self._kinds(chunk)
-                frontier.update(n for n in chunk if kinds[n] in types or n in on_path)
-                if len(keep | frontier | on_path) > limit:
-                    return keep | frontier | on_path, False
+            # a first, capped read: a hub's links often show the view is too big already
+            cap = _LINK_CAP_PER_NODE * limit
+            rows = links(store, frontier, limit=cap)
+            partial = len(rows) >= cap
+            while True:
+                reached = set()
+                for s, _, o in rows:
+                    if s in frontier:
+                        reached.add(o)
+                    if o in frontier:
+                        reached.add(s)
+                reached = sorted(reached - keep)
+                found = set()
+                for start in range(0, len(reached), _KIND_CHUNK):
+                    chunk = reached[start:start + _KIND_CHUNK]
+                    kinds = self._kinds(chunk)
+                    found.update(n for n in chunk if kinds[n] in types or n in on_path)
+                    if len(keep | found | on_path) > limit:
+                        return keep | found | on_path, False
+                if not partial:
+                    break
+                rows, partial = links(store, frontier), False
+            frontier = found
             if not frontier:
                 break
             keep |= frontier
@@ -505,6 +514,8 @@ class _StoreFacts(_Facts):
 _ENTITIES = "SELECT DISTINCT ?s ?k WHERE { VALUES ?c { {values} } ?s a ?c FILTER(isIRI(?s)) ?s a ?k }"
 #: How many reached nodes have their kinds read at a time (the search can stop between chunks).
 _KIND_CHUNK = 2000
+#: A focus level's links are first read up to this many per allowed node (see _StoreFacts.drawn).
+_LINK_CAP_PER_NODE = 10
 
 
 class _Placeholder:
@@ -520,21 +531,26 @@ class _Placeholder:
 def _count_drawable(store, types) -> int:
     """How many entities' first drawable kind is among ``types``, counted by Oxigraph.
 
-    One branch per chosen kind: its members, less those that also have a
-    kind that comes earlier in ``ALL_TYPES`` and was not chosen.
+    The members of the chosen classes are counted, less those whose first
+    kind (in ``ALL_TYPES`` order) was not chosen: only the members of the
+    unchosen classes that come before a chosen one are read for that.
     """
-    branches = []
-    for i, kind in enumerate(ALL_TYPES):
-        if kind not in types:
-            continue
-        earlier = [str(KINDS[k]) for k in ALL_TYPES[:i] if k not in types]
-        branch = f"?s a {iri_ref(KINDS[kind])} FILTER(isIRI(?s))"
-        if earlier:
-            branch += f" FILTER NOT EXISTS {{ VALUES ?e {{ {values(earlier)} }} ?s a ?e }}"
-        branches.append("{ " + branch + " }")
-    query = "SELECT (STR(COUNT(DISTINCT ?s)) AS ?n) WHERE { " + " UNION ".join(branches) + " }"
-    ((n,),) = select_iris(store, query)
-    return int(n)
+    chosen = values(str(KINDS[kind]) for kind in types)
+    ((n,),) = select_iris(store, _COUNT.replace("{values}", chosen))
+    last = max(ALL_TYPES.index(kind) for kind in types)
+    earlier = [str(KINDS[k]) for k in ALL_TYPES[:last] if k not in types]
+    if not earlier:
+        return int(n)
+    classes: dict[str, set] = defaultdict(set)
+    for s, k in select_iris(store, _ENTITIES.replace("{values}", values(earlier))):
+        if s is not None and k is not None:
+            classes[s].add(k)
+    wanted = {str(KINDS[kind]) for kind in types}
+    hidden = sum(1 for cs in classes.values() if cs & wanted and _first_kind(cs) not in types)
+    return int(n) - hidden
+
+
+_COUNT = "SELECT (STR(COUNT(DISTINCT ?s)) AS ?n) WHERE { VALUES ?c { {values} } ?s a ?c FILTER(isIRI(?s)) }"
 
 
 def _first_kind(classes) -> str | None:
