@@ -60,6 +60,10 @@ def subgraph(kg, *, focus=None, depth: int = 1, bundled: bool = True) -> Dataset
     ``rdf:type``) and its object is a literal, a class (``rdf:type``), or
     within reach too. The bookkeeping that :func:`load` adds about user
     files (``cg:UserData`` descriptions in the default graph) is left out.
+
+    On a workspace, with ``focus``, Oxigraph is asked for one level of the
+    neighbourhood at a time and then for the quads about the nodes kept;
+    the rdflib Dataset of the whole store is never made.
     """
     if depth < 0:
         raise UsageError(f"depth must be 0 or more, not {depth}")

@@ -5,7 +5,10 @@ How the page is made, and why not with pyvis's ``Network``
 :func:`graph_view` turns the knowledge graph into plain node and edge lists
 (one node per entity of the chosen kinds, one edge per triple between two of
 them) in a single pass over the quads, and computes the positions with
-networkx, seeded, so the same data always gives the same picture.
+networkx, seeded, so the same data always gives the same picture. On a
+workspace (Oxigraph) it never reads the whole graph: the chosen kinds are
+counted by Oxigraph, a focus neighbourhood is read one level at a time, and
+then only the quads about the drawn nodes are read (see ``_StoreFacts``).
 :func:`render_html` then fills careergraph's own Jinja2 template
 (``templates/graph.html``) with autoescaping on.
 
@@ -218,7 +221,9 @@ def graph_view(kg, *, types: Iterable[str] | str = DEFAULT_TYPES, focus=None, de
     depth : int
         Radius of the focus neighbourhood (default 1).
     max_nodes : int
-        Refuse views with more nodes than this.
+        Refuse views with more nodes than this. On a workspace a focus
+        neighbourhood stops being read once it passes the limit, and the
+        refusal then says "at least N nodes".
     path : sequence of IRIs or names, optional
         Steps of a learning path in order: they are numbered, always drawn,
         and everything not on the path is dimmed.
