@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import re
 from functools import lru_cache
@@ -43,7 +44,10 @@ def loose(text: str) -> str:
     >>> loose("C#") == loose("C++")
     False
     """
-    return re.sub(r"[^\w+#]+|_", "", normalize(text))
+    return _PUNCTUATION.sub("", normalize(text))
+
+
+_PUNCTUATION = re.compile(r"[^\w+#]+|_")
 
 
 def curie(iri) -> str:
@@ -120,9 +124,10 @@ class LabelIndex:
         elif store is not None:  # a pyoxigraph store, read in bulk (:mod:`.native`): seconds, not minutes
             from .native import select_iris
 
-            types = [(URIRef(s), URIRef(o)) for s, o in select_iris(
+            iri = functools.partial(str.__new__, URIRef)  # IRIs read from the store: valid already
+            types = [(iri(s), iri(o)) for s, o in select_iris(
                 store, "SELECT ?s ?o WHERE { ?s a ?o FILTER(isIRI(?s) && isIRI(?o)) }") if s and o]
-            labels = {prop: [(URIRef(s), text) for s, text in select_iris(
+            labels = {prop: [(iri(s), text) for s, text in select_iris(
                 store, f"SELECT ?s (STR(?o) AS ?text) WHERE {{ ?s <{prop}> ?o FILTER(isIRI(?s)) }}")
                 if s is not None and text is not None]
                 for prop in (*_PRIMARY, *_SECONDARY)}
@@ -132,17 +137,21 @@ class LabelIndex:
         for s, o in types:
             if isinstance(s, URIRef):
                 self.types.setdefault(s, set()).add(o)
+        punctuation = _PUNCTUATION.sub
         for tier, props in enumerate((_PRIMARY, _SECONDARY)):
+            keys = self.tiers[tier]
             for prop in props:
                 for s, o in labels[prop]:
                     if isinstance(s, URIRef):
-                        self.tiers[tier].setdefault(normalize(str(o)), set()).add(s)
-                        self.tiers[3].setdefault(loose(str(o)), set()).add(s)
+                        key = normalize(str(o))
+                        keys.setdefault(key, set()).add(s)
+                        self.tiers[3].setdefault(punctuation("", key), set()).add(s)  # loose(o)
         for s in self.types:
             local = re.split(r"[/#]", str(s).rstrip("/#"))[-1]
             if local:
-                self.tiers[2].setdefault(normalize(local), set()).add(s)
-                self.tiers[3].setdefault(loose(local), set()).add(s)
+                key = normalize(local)
+                self.tiers[2].setdefault(key, set()).add(s)
+                self.tiers[3].setdefault(punctuation("", key), set()).add(s)
 
     def lookup(self, name: str, classes: set | None) -> list[URIRef]:
         keys = (normalize(name), normalize(name), normalize(name), loose(name))
