@@ -275,8 +275,7 @@ def _search(view: _StoreView, source: str, target: str, triple_of: dict):
         this_level, other_fringe = (forward_fringe, reverse_fringe) if forward else (reverse_fringe,
                                                                                      forward_fringe)
         mine, theirs = (pred, succ) if forward else (succ, pred)
-        if any(n not in view.adjacency for n in this_level) and \
-                view.cost(other_fringe) < view.cost(this_level):
+        if any(n not in view.adjacency for n in this_level) and _cheaper(view, other_fringe, this_level):
             view.expand(other_fringe)
             meeting = view.first_meeting(this_level, set(other_fringe))
             if meeting is None:
@@ -301,6 +300,12 @@ def _search(view: _StoreView, source: str, target: str, triple_of: dict):
         else:
             reverse_fringe = following
     return None
+
+
+def _cheaper(view: _StoreView, first: list, second: list) -> bool:
+    """Whether reading ``first`` costs less than reading ``second`` (free when read already)."""
+    cost = view.cost(first)
+    return cost == 0 or cost < view.cost(second)
 
 
 def _triple(view: _StoreView, w: str, v: str) -> tuple:

@@ -83,9 +83,10 @@ def _select(store, template: str, nodes, *, limit: int | None = None) -> list[tu
 
 
 # Triples with an IRI at both ends that touch the frontier, rdf:type left out.
-# Each branch binds the frontier on one side; DISTINCT folds the copies that
-# several sources (named graphs) state.
-_LINKS = """SELECT DISTINCT ?s ?p ?o WHERE {
+# Each branch binds the frontier on one side. No DISTINCT: the callers fold
+# the copies that several sources (named graphs) state, and Oxigraph's
+# DISTINCT costs a quarter of the query on a frontier of 20,000 postings.
+_LINKS = """SELECT ?s ?p ?o WHERE {
   { VALUES ?s { {values} } ?s ?p ?o FILTER(isIRI(?o) && ?p != <%(type)s>) }
   UNION
   { VALUES ?o { {values} } ?s ?p ?o FILTER(isIRI(?s) && ?p != <%(type)s>) }
@@ -93,10 +94,11 @@ _LINKS = """SELECT DISTINCT ?s ?p ?o WHERE {
 
 
 def links(store, nodes, *, limit: int | None = None) -> list[tuple[str, str, str]]:
-    """Every distinct ``(s, p, o)`` with ``s`` or ``o`` in ``nodes``, both IRIs, ``p`` not rdf:type.
+    """Every ``(s, p, o)`` with ``s`` or ``o`` in ``nodes``, both IRIs, ``p`` not rdf:type.
 
-    The union of the store's graphs; plain strings. With ``limit``, some of
-    them: at most ``limit`` per query of :data:`CHUNK` nodes.
+    The union of the store's graphs, as plain strings; a triple that several
+    graphs state may come more than once. With ``limit``, some of them: at
+    most ``limit`` per query of :data:`CHUNK` nodes.
     """
     return [(s, p, o) for s, p, o in _select(store, _LINKS, nodes, limit=limit)
             if s is not None and o is not None]
