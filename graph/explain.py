@@ -105,6 +105,7 @@ class _StoreView:
 
     def __init__(self, store):
         self.store = store
+        self.raw: dict[str, tuple] = {}  # node -> ({out-neighbour: CURIE}, {in-neighbour: CURIE})
         self.adjacency: dict[str, list] = {}  # node -> [(neighbour, (s, curie, o))] in view order
         self.points_at: dict[str, tuple | None] = {}  # node -> (least subject, CURIE) pointing at it
         self.has_out: dict[str, bool] = {}  # node -> subject of some entity triple
@@ -132,9 +133,9 @@ class _StoreView:
         for n in todo:
             self.points_at[n] = best.get(n)
 
-    def expand(self, nodes) -> None:
-        """Read the neighbours of every node of ``nodes`` not read yet (one level, one query)."""
-        todo = [n for n in nodes if n not in self.adjacency]
+    def read(self, nodes) -> None:
+        """Read the links of every node of ``nodes`` not read yet (one level, one query), unordered."""
+        todo = [n for n in nodes if n not in self.raw]
         if not todo:
             return
         forward: dict[str, dict] = {n: {} for n in todo}  # x -> {y: least CURIE of x -> y}
@@ -153,66 +154,89 @@ class _StoreView:
                 if best is None or rel < best:
                     backward[o][s] = rel
         self.queries += 1
-        pointing = set()
         for x in todo:
+            self.raw[x] = (forward[x], backward[x])
             self.has_out[x] = bool(forward[x])
             self.points_at[x] = min(((y, rel) for y, rel in backward[x].items()), default=None)
             for y in backward[x]:
                 self.has_out[y] = True
-                pointing.add(y)
-        self._read_points_at(pointing)
+
+    def _entry(self, x, y) -> tuple:
+        """``(sort key, y, triple)`` of ``y`` among ``x``'s neighbours (``x`` read, keys known)."""
+        forward, backward = self.raw[x]
+        fwd, bwd = forward.get(y), backward.get(y)
+        if fwd is not None and (bwd is None or self._key(x) < self._key(y)):
+            return (self._key(x), fwd, y), y, (x, fwd, y)
+        return (self._key(y),), y, (y, bwd, x)
+
+    def expand(self, nodes) -> None:
+        """Read the neighbours of every node of ``nodes`` and put them in view order."""
+        self.read(nodes)
+        todo = [n for n in nodes if n not in self.adjacency]
+        if not todo:
+            return
+        self._read_points_at({y for x in todo for y in self.raw[x][1]})
         for x in todo:
-            entries = []
-            kx = self._key(x) if (forward[x] or backward[x]) else None
-            for y in forward[x].keys() | backward[x].keys():
-                fwd, bwd = forward[x].get(y), backward[x].get(y)
-                if fwd is not None and (bwd is None or kx < self._key(y)):
-                    entries.append(((kx, fwd, y), y, (x, fwd, y)))
-                else:
-                    entries.append(((self._key(y),), y, (y, bwd, x)))
-            entries.sort(key=lambda e: e[0])
+            forward, backward = self.raw[x]
+            entries = sorted((self._entry(x, y) for y in forward.keys() | backward.keys()),
+                             key=lambda e: e[0])
             self.adjacency[x] = [(y, triple) for _, y, triple in entries]
+
+    def meeting_in(self, level: list, other) -> tuple | None:
+        """The first step from ``level`` (read) into ``other`` in networkx's loop, or None.
+
+        Returns ``(v, w, triple)``: the first ``v`` of ``level`` with a
+        neighbour in ``other`` and its first such neighbour ``w`` in view
+        order. Only the nodes on those links get their entry keys read.
+        """
+        for v in level:
+            forward, backward = self.raw[v]
+            meets = [y for y in forward.keys() | backward.keys() if y in other]
+            if meets:
+                self._read_points_at([y for y in meets if y in backward])
+                _, w, triple = min((self._entry(v, y) for y in meets), key=lambda e: e[0])
+                return v, w, triple
+        return None
 
     def neighbours(self, node) -> list:
         return self.adjacency[node]
 
     def cost(self, nodes) -> int:
         """How many quads touch the nodes not read yet: what reading them would cost."""
-        todo = [n for n in nodes if n not in self.adjacency]
+        todo = [n for n in nodes if n not in self.raw]
         if not todo:
             return 0
         self.queries += 1
         return sum(int(n) for (n,) in _select(self.store, _COST, todo) if n)
 
-    def first_meeting(self, level: list, other: set):
-        """Where networkx's loop over ``level`` would first step into ``other``, or None.
+    def first_meeting(self, level: list, other) -> tuple | None:
+        """:meth:`meeting_in` when ``other`` has been read and ``level`` need not have been.
 
-        Every node of ``other`` has been read; ``level``'s nodes need not
-        have been. Returns ``(v, w)``: the first ``v`` of ``level`` with a
-        neighbour in ``other``, and its first such neighbour in view order.
+        The links are looked up from ``other``'s side; only the first node of
+        ``level`` that touches ``other`` gets its own entry key read.
         """
-        touching: dict[str, list] = {}
+        touching: dict[str, dict] = {}  # v -> {w: [CURIE of v -> w, CURIE of w -> v]}
         for w in other:
-            for v, triple in self.adjacency[w]:
-                touching.setdefault(v, []).append((w, triple))
+            forward, backward = self.raw[w]
+            for v, rel in forward.items():
+                touching.setdefault(v, {}).setdefault(w, [None, None])[1] = rel
+            for v, rel in backward.items():
+                touching.setdefault(v, {}).setdefault(w, [None, None])[0] = rel
         v = next((v for v in level if v in touching), None)
         if v is None:
             return None
-        meets = touching[v]
-        if v in self.adjacency:
-            order = {y: i for i, (y, _) in enumerate(self.adjacency[v])}
-            return v, min((w for w, _ in meets), key=order.__getitem__)
-        # v itself was not read: order its meeting neighbours as expand() would
         self._read_points_at([v])
-        if any(triple[0] == v for _, triple in meets):
+        meets = touching[v]
+        if any(fwd is not None for fwd, _ in meets.values()):
             self.has_out[v] = True
         entries = []
-        for w, (s, rel, o) in meets:
-            if s == v:
-                entries.append(((self._key(v), rel, w), w))
+        for w, (fwd, bwd) in meets.items():
+            if fwd is not None and (bwd is None or self._key(v) < self._key(w)):
+                entries.append(((self._key(v), fwd, w), w, (v, fwd, w)))
             else:
-                entries.append(((self._key(w),), w))
-        return v, min(entries)[1]
+                entries.append(((self._key(w),), w, (w, bwd, v)))
+        _, w, triple = min(entries, key=lambda e: e[0])
+        return v, w, triple
 
 
 _NOT_RELATION_STRS = {str(p) for p in _NOT_RELATIONS}
@@ -233,9 +257,9 @@ def _explain_in_store(kg, a, b) -> Connection:
     ra, rb = Ref.of(kg, a), Ref.of(kg, b)
     if a == b:
         return Connection(ra, rb, ())
-    view.expand([a, b])
+    view.read([a, b])
     for node, ref in ((a, ra), (b, rb)):
-        if not view.neighbours(node):
+        if not any(view.raw[node]):
             raise NoPathError(f"{ref.label} ({ref.curie}) has no relation to any other entity")
     triple_of = {}
     meet = _search(view, a, b, triple_of)
@@ -275,16 +299,22 @@ def _search(view: _StoreView, source: str, target: str, triple_of: dict):
         this_level, other_fringe = (forward_fringe, reverse_fringe) if forward else (reverse_fringe,
                                                                                      forward_fringe)
         mine, theirs = (pred, succ) if forward else (succ, pred)
-        if any(n not in view.adjacency for n in this_level) and _cheaper(view, other_fringe, this_level):
-            view.expand(other_fringe)
+        if any(n not in view.raw for n in this_level) and _cheaper(view, other_fringe, this_level):
+            view.read(other_fringe)
             meeting = view.first_meeting(this_level, set(other_fringe))
-            if meeting is None:
-                pass  # no step into the other side at this level: expand it in full below
-            else:
-                v, w = meeting
-                triple_of.setdefault(frozenset((v, w)), _triple(view, w, v))
+            if meeting is not None:
+                v, w, triple = meeting
+                triple_of.setdefault(frozenset((v, w)), triple)
                 mine[w] = v
                 return pred, succ, w
+            # no step into the other side at this level: this level is read in full below
+        view.read(this_level)
+        meeting = view.meeting_in(this_level, theirs)
+        if meeting is not None:
+            v, w, triple = meeting
+            triple_of.setdefault(frozenset((v, w)), triple)
+            mine[w] = v
+            return pred, succ, w
         following = []
         view.expand(this_level)
         for v in this_level:
@@ -306,8 +336,3 @@ def _cheaper(view: _StoreView, first: list, second: list) -> bool:
     """Whether reading ``first`` costs less than reading ``second`` (free when read already)."""
     cost = view.cost(first)
     return cost == 0 or cost < view.cost(second)
-
-
-def _triple(view: _StoreView, w: str, v: str) -> tuple:
-    """The triple the view keeps for the edge between ``w`` (read) and ``v``."""
-    return next(triple for y, triple in view.adjacency[w] if y == v)
