@@ -8,11 +8,12 @@ from rdflib import URIRef
 
 from careergraph.ontology import CG
 
-from .convert import knowledge_graph, requirements, resolve_person, situation, skill_model
+from .convert import requirements, resolve_person, situation, skill_model
 from .demand import demand  # noqa: F401  (the module of its own; still importable from here)
+from .explain import explain  # noqa: F401  (the module of its own: read level by level on a workspace)
 from .errors import NoPathError, UsageError
 from .paths import EXACT_LIMIT, _refs, how_met, solve
-from .plans import Connection, Gap, GapRow, Hop, NextSkill, NextSkills, RankRow, Ranking, Ref
+from .plans import Gap, GapRow, NextSkill, NextSkills, RankRow, Ranking, Ref
 
 __all__ = ["RANK_KINDS", "rank", "next_skills", "demand", "gap", "explain"]
 
@@ -399,54 +400,3 @@ def _next_from_index(kg, idx, known, limit) -> tuple:
                               tuple(Ref.of(kg, p) for p in listed), round(float(removed[c]), 6),
                               unlocked=len(unlocked)))
     return tuple(rows)
-
-
-def explain(kg, source, target) -> Connection:
-    """The shortest chain of relations linking two entities of the knowledge graph.
-
-    ``networkx.shortest_path`` on the undirected view of
-    :func:`~careergraph.graph.convert.knowledge_graph` (entities only; no
-    literals, no ``rdf:type``, no vocabulary terms); each hop keeps the
-    direction of its triple. Where two entities are linked by several
-    relations, the first by CURIE is shown.
-
-    Raises
-    ------
-    UnknownEntityError, AmbiguousEntityError
-        A name does not denote one entity.
-    NoPathError
-        The two entities are not connected.
-
-    Examples
-    --------
-    >>> from careergraph.graph import load
-    >>> c = explain(load(), "skill:bloc", "skill:flutter")
-    >>> c.chain
-    'BLoC --cg:prerequisite--> Flutter'
-    """
-    import networkx as nx
-
-    a = kg.resolve(str(source))
-    b = kg.resolve(str(target))
-    multi = knowledge_graph(kg)
-    view = nx.Graph()
-    view.add_nodes_from(multi.nodes)
-    for s, o, rel in multi.edges(keys=True):
-        if not view.has_edge(s, o):
-            view.add_edge(s, o, triple=(s, rel, o))
-    ra, rb = Ref.of(kg, a), Ref.of(kg, b)
-    if a == b:
-        return Connection(ra, rb, ())
-    for node, ref in ((a, ra), (b, rb)):
-        if node not in view:
-            raise NoPathError(f"{ref.label} ({ref.curie}) has no relation to any other entity")
-    try:
-        nodes = nx.shortest_path(view, a, b)
-    except nx.NetworkXNoPath as err:
-        raise NoPathError(f"no chain of relations links {ra.label} ({ra.curie}) "
-                          f"and {rb.label} ({rb.curie})") from err
-    hops = []
-    for x, y in zip(nodes, nodes[1:]):
-        s, rel, o = view[x][y]["triple"]
-        hops.append(Hop(Ref.of(kg, x), rel, Ref.of(kg, y), forward=(s == x)))
-    return Connection(ra, rb, tuple(hops))
