@@ -866,35 +866,49 @@ def query_graph():
     """
     import pyoxigraph as ox
 
-    from careergraph.ontology import ID_PREFIXES
+    from rdflib import RDF
 
-    from .store import ONTOLOGY_GRAPH, KnowledgeGraph, SourceInfo, _source_kind, core_path, data_paths
+    from careergraph.ontology import CG, ID_PREFIXES
 
-    class _MemoryOxigraphGraph(KnowledgeGraph):
-        @property
-        def oxigraph(self):
-            return store
+    from .store import ONTOLOGY_GRAPH, KnowledgeGraph, SourceInfo, core_path, data_paths
 
     store = ox.Store()
-    ds = Dataset(default_union=True)
-    for prefix, ns in PREFIXES.items():
-        ds.bind(prefix, ns, override=True, replace=True)
-    sources, terms = [], {}  # terms: pyoxigraph term -> rdflib term, each converted once
+    named = []
     for path in [core_path(), *data_paths()]:
-        is_core = path == core_path()
-        iri = ONTOLOGY_GRAPH if is_core else ID_PREFIXES["source"][path.stem]
-        name = ox.NamedNode(str(iri))
+        iri = ONTOLOGY_GRAPH if path == core_path() else ID_PREFIXES["source"][path.stem]
         try:
-            store.load(path=str(path), format=ox.RdfFormat.TURTLE, to_graph=name)
+            store.load(path=str(path), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(str(iri)))
         except (SyntaxError, OSError) as err:
             raise QueryError(f"cannot read {path.name}: {' '.join(str(err).split())}") from err
-        graph = ds.graph(iri)
-        for quad in store.quads_for_pattern(None, None, None, name):
-            graph.add(tuple(terms[t] if t in terms else terms.setdefault(t, from_oxigraph(t))
-                            for t in (quad.subject, quad.predicate, quad.object)))
-        if is_core:
+        named.append((path, iri))
+
+    def dataset():  # the rdflib copy, made only if a command needs more than lookups
+        ds = Dataset(default_union=True)
+        for prefix, ns in PREFIXES.items():
+            ds.bind(prefix, ns, override=True, replace=True)
+        terms = {}  # pyoxigraph term -> rdflib term, each converted once
+        for _, iri in named:
+            graph = ds.graph(iri)
+            for quad in store.quads_for_pattern(None, None, None, ox.NamedNode(str(iri))):
+                graph.add(tuple(terms[t] if t in terms else terms.setdefault(t, from_oxigraph(t))
+                                for t in (quad.subject, quad.predicate, quad.object)))
+        return ds
+
+    def first(s, p, o, g):
+        return next(iter(store.quads_for_pattern(s, p, o, g)), None)
+
+    sources = []
+    for path, iri in named:
+        name = ox.NamedNode(str(iri))
+        if path == core_path():
             label, kind = "careergraph core ontology", "ontology"
         else:
-            label, kind = str(graph.value(iri, RDFS.label) or path.stem), _source_kind(graph)
-        sources.append(SourceInfo(iri, label, kind, path.name, len(graph)))
-    return _MemoryOxigraphGraph(ds, sources)
+            found = first(name, ox.NamedNode(str(RDFS.label)), None, name)
+            label = found.object.value if found is not None else path.stem
+            kind = next((k for k, cls in (("seed", CG.SeedSection), ("curated", CG.CuratedEstimate))
+                         if first(None, ox.NamedNode(str(RDF.type)), ox.NamedNode(str(cls)), name)), "user")
+        count = sum(1 for _ in store.quads_for_pattern(None, None, None, name))
+        sources.append(SourceInfo(iri, label, kind, path.name, count))
+    kg = KnowledgeGraph(dataset, sources, oxigraph=store)
+    kg.generation = lambda: "bundled"  # the bundled files do not change while it lives
+    return kg
