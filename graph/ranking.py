@@ -8,7 +8,7 @@ from rdflib import URIRef
 
 from careergraph.ontology import CG
 
-from .convert import requirements, resolve_person, situation, skill_model
+from .convert import _objects, requirements, resolve_person, situation, skill_model
 from .demand import demand  # noqa: F401  (the module of its own; still importable from here)
 from .explain import explain  # noqa: F401  (the module of its own: read level by level on a workspace)
 from .errors import NoPathError, UsageError
@@ -23,7 +23,7 @@ RANK_KINDS = {"postings": "posting", "roles": "role", "components": "component"}
 
 def _person(kg, person):
     iri = resolve_person(kg, person)
-    objects = kg.objects if getattr(kg, "_oxigraph", None) is not None else kg.graph.objects
+    objects = _objects(kg)
     direct = {o for o in objects(iri, CG.hasSkill) if isinstance(o, URIRef)}
     lacks = {o for o in objects(iri, CG.lacksSkill) if isinstance(o, URIRef)}
     return iri, direct, lacks
@@ -148,13 +148,14 @@ def _ranked_rows(kg, idx, model, known, lacks, kind, limit, exact_limit, max_pla
     reach = np.partition(upper, k - 1)[k - 1] if k < n else np.inf
     open_rows = np.flatnonzero(~exact & (lower <= reach + 1e-6))
     plans = 0
+    skill_iri = idx.skill_iris()
     for j in open_rows[stable_order(lower[open_rows])]:
         if len(settled) >= k and lower[j] > -settled[0] + 1e-6:
             break  # no row left can come before the k-th settled one
         if plans >= max_plans:
             break
         start, end = idx.requires.indptr[rows[j]], idx.requires.indptr[rows[j] + 1]
-        essential = [URIRef(idx.skills[s]) for s in idx.requires.indices[start:end]]  # sorted, as requirements()
+        essential = [skill_iri[s] for s in idx.requires.indices[start:end].tolist()]  # sorted, as requirements()
         try:
             sol = solve(model, known, essential, exact_limit=exact_limit)
         except NoPathError:
@@ -175,7 +176,6 @@ def _ranked_rows(kg, idx, model, known, lacks, kind, limit, exact_limit, max_pla
     else:
         order = np.lexsort((-coverage, hours))
     out = []
-    skill_iri = idx.skill_iris()
     targets = [str.__new__(URIRef, idx.targets[rows[j]]) for j in order]  # from the store: unchecked
     if len(order) >= PREFETCH_MIN:
         prefetch_labels(kg, targets + skill_iri)
@@ -310,17 +310,6 @@ def next_skills(kg, *, person=None, limit: int | None = None,
     return NextSkills(Ref.of(kg, person_iri), tuple(rows))
 
 
-def _selected_row_sums(m, rows, vector):
-    """``(m @ vector)[rows]`` for a 0/1 CSR matrix, reading only those rows."""
-    import numpy as np
-
-    from .index import _lines
-
-    columns, counts = _lines(m, rows)
-    return np.bincount(np.repeat(np.arange(len(rows)), counts), weights=np.asarray(vector, dtype=np.float64)[columns],
-                       minlength=len(rows))
-
-
 def _next_from_index(kg, idx, known, limit) -> tuple:
     """:func:`next_skills` on the compiled index: every candidate scored at once.
 
@@ -341,7 +330,7 @@ def _next_from_index(kg, idx, known, limit) -> tuple:
     """
     import numpy as np
 
-    from .index import _lines
+    from .index import _lines, _selected_row_sums
 
     posting_rows = idx.rows_of("posting")
     if len(posting_rows) == 0:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import difflib
-import functools
 import json
 import re
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 import unicodedata
 from typing import Iterable
@@ -124,7 +123,7 @@ class LabelIndex:
         elif store is not None:  # a pyoxigraph store, read in bulk (:mod:`.native`): seconds, not minutes
             from .native import select_iris
 
-            iri = functools.partial(str.__new__, URIRef)  # IRIs read from the store: valid already
+            iri = partial(str.__new__, URIRef)  # IRIs read from the store: valid already
             types = [(iri(s), iri(o)) for s, o in select_iris(
                 store, "SELECT ?s ?o WHERE { ?s a ?o FILTER(isIRI(?s) && isIRI(?o)) }") if s and o]
             labels = {prop: [(iri(s), text) for s, text in select_iris(
@@ -207,10 +206,11 @@ class LabelTable:
             (saved,) = table._db.execute("SELECT value FROM meta WHERE name = 'key'").fetchone()
             found = table._db.execute("SELECT value FROM meta WHERE name = 'light'").fetchone()
             saved_light = json.loads(found[0]) if found else []
+            if saved == key and light == saved_light:
+                return table
             table._db.close()
             if saved == key and light[:len(saved_light)] == saved_light:
-                if len(light) > len(saved_light):
-                    cls._take_in(path, kg, light[len(saved_light):], light)
+                cls._take_in(path, kg, light[len(saved_light):], light)
                 return cls(path)
         except (sqlite3.Error, TypeError, ValueError):
             pass
@@ -224,11 +224,7 @@ class LabelTable:
             db.executescript("CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT);"
                              "CREATE TABLE labels (tier INTEGER, key TEXT, iri TEXT);"
                              "CREATE TABLE types (iri TEXT, class TEXT);")
-            db.executemany("INSERT INTO labels VALUES (?, ?, ?)",
-                           ((tier, k, str(iri)) for tier, keys in enumerate(index.tiers)
-                            for k, iris in keys.items() for iri in iris))
-            db.executemany("INSERT INTO types VALUES (?, ?)",
-                           ((str(iri), str(c)) for iri, classes in index.types.items() for c in classes))
+            _insert(db, index)
             db.executescript("CREATE INDEX labels_key ON labels (tier, key); CREATE INDEX types_iri ON types (iri);")
             db.execute("INSERT INTO meta VALUES ('key', ?)", (key,))
             db.execute("INSERT INTO meta VALUES ('light', ?)", (json.dumps(light),))
@@ -262,11 +258,7 @@ class LabelTable:
             with db:  # one transaction
                 db.executemany("DELETE FROM labels WHERE iri = ?", ((s,) for s in subjects))
                 db.executemany("DELETE FROM types WHERE iri = ?", ((s,) for s in subjects))
-                db.executemany("INSERT INTO labels VALUES (?, ?, ?)",
-                               ((tier, k, str(iri)) for tier, keys in enumerate(part.tiers)
-                                for k, iris in keys.items() for iri in iris))
-                db.executemany("INSERT INTO types VALUES (?, ?)",
-                               ((str(iri), str(c)) for iri, classes in part.types.items() for c in classes))
+                _insert(db, part)
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('light', ?)", (json.dumps(light),))
         finally:
             db.close()
@@ -297,6 +289,15 @@ class LabelTable:
             if wanted is None or types.get(iri, set()) & wanted:
                 out.setdefault(key, URIRef(iri))
         return out
+
+
+def _insert(db, index: LabelIndex) -> None:
+    """Write the rows of a :class:`LabelIndex` into a :class:`LabelTable`'s tables."""
+    db.executemany("INSERT INTO labels VALUES (?, ?, ?)",
+                   ((tier, k, str(iri)) for tier, keys in enumerate(index.tiers)
+                    for k, iris in keys.items() for iri in iris))
+    db.executemany("INSERT INTO types VALUES (?, ?)",
+                   ((str(iri), str(c)) for iri, classes in index.types.items() for c in classes))
 
 
 def _classes(kind) -> set | None:
@@ -430,15 +431,18 @@ def prefetch_labels(kg, iris) -> None:
         elif len(found) == 1 and type(found[0]) is ox.Literal:
             cache[key] = found[0].value
         else:
-            terms = [_from_ox(o) for o in found]
-            english = [v for v in terms if getattr(v, "language", None) in ("en", None)]
-            cache[key] = str(sorted(english or terms)[0])
+            cache[key] = _pick([_from_ox(o) for o in found])
 
 
 def _label(iri, objects) -> str:
     for prop in _PRIMARY:
         values = list(objects(iri, prop))
         if values:
-            english = [v for v in values if getattr(v, "language", None) in ("en", None)]
-            return str(sorted(english or values)[0])
+            return _pick(values)
     return curie(iri)
+
+
+def _pick(values) -> str:
+    """The name among one property's values: English (or untagged) first, then the least."""
+    english = [v for v in values if getattr(v, "language", None) in ("en", None)]
+    return str(sorted(english or values)[0])
