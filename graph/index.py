@@ -62,16 +62,17 @@ from .convert import skill_model
 from .errors import CareerGraphError
 
 __all__ = ["FORMAT", "Binary", "CompiledIndex", "Bounds", "build_index", "compiled_index", "load_index",
-           "load_model", "saved_model", "INDEX_FOLDER", "index_from", "stable_order"]
+           "load_model", "saved_model", "INDEX_FOLDER", "index_from", "extended_index",
+           "extend_saved_index", "stable_order"]
 
 #: The version of the on-disk layout; an index of another version is rebuilt.
-FORMAT = 5
+FORMAT = 6
 
 #: The folder, inside a workspace, that holds the cached index.
 INDEX_FOLDER = "index"
 
 _MATRICES = ("requires", "fixed", "frontier", "skill_fixed", "skill_frontier", "closure", "option_fixed",
-             "option_frontier")
+             "option_frontier", "up")
 _OPTION_ARRAYS = ("choice", "starts", "segment", "row", "fr_entry", "fr_skill")
 #: The kinds of target, as stored (their positions) on disk.
 TARGET_KINDS = ("posting", "role")
@@ -268,7 +269,11 @@ class CompiledIndex:
     for an unpriced skill; a choice's own hours count only when it is
     learned as itself). ``options`` is the flat table of every choice's
     options (see :func:`_option_table`); ``option_fixed`` and
-    ``option_frontier`` are their closures, one row per option.
+    ``option_frontier`` are their closures, one row per option. ``up`` is
+    skills x skills: the broad skills each skill meets by being narrower
+    (for the skills whose own closure needs no choice), which is what drops
+    a choice from a frontier; kept so that targets can be added without a
+    rebuild (:func:`extended_index`).
     """
 
     skills: list
@@ -284,6 +289,7 @@ class CompiledIndex:
     closure: object
     option_fixed: object
     option_frontier: object
+    up: object
     options: dict
     cyclic: np.ndarray | None = None
     key: str = ""
@@ -641,6 +647,17 @@ def load_index(folder, key: str) -> CompiledIndex | None:
 MODEL_FILE = "model.npz"
 
 
+def _saved_model_arrays(folder, key: str) -> tuple[list, dict] | None:
+    """``(skills, model arrays)`` saved in ``folder`` for ``key``, else None."""
+    try:
+        with np.load(Path(folder) / MODEL_FILE) as data:
+            if int(data["format"][0]) != FORMAT or data["key"].tobytes().decode() != key:
+                return None
+            return _unpack(data["skills"]), {k: data[f"model_{k}"] for k in _MODEL_ARRAYS}
+    except (OSError, ValueError, KeyError, EOFError, UnicodeDecodeError):
+        return None
+
+
 def load_model(folder, key: str):
     """The :class:`~careergraph.graph.convert.SkillModel` saved in ``folder`` for ``key``, else None.
 
@@ -648,14 +665,10 @@ def load_model(folder, key: str):
     few milliseconds, so a learning path on a big workspace does not
     extract the skill graph from the store again.
     """
-    try:
-        with np.load(Path(folder) / MODEL_FILE) as data:
-            if int(data["format"][0]) != FORMAT or data["key"].tobytes().decode() != key:
-                return None
-            skills = _unpack(data["skills"])
-            arrays = {k: data[f"model_{k}"] for k in _MODEL_ARRAYS}
-    except (OSError, ValueError, KeyError, EOFError, UnicodeDecodeError):
+    saved = _saved_model_arrays(folder, key)
+    if saved is None:
         return None
+    skills, arrays = saved
     try:
         return _model_of(skills, arrays)
     except (IndexError, ValueError):
@@ -817,18 +830,27 @@ def _target_requirements(kg) -> tuple[dict, dict]:
     return reqs, kinds
 
 
-def _native_requirements(store) -> tuple[dict, dict]:
-    """:func:`_target_requirements` read from a pyoxigraph store as TSV (see :mod:`.native`)."""
+def _native_requirements(store, graph: str | None = None) -> tuple[dict, dict]:
+    """:func:`_target_requirements` read from a pyoxigraph store as TSV (see :mod:`.native`).
+
+    With ``graph`` (a named graph's IRI), only the targets that graph types or gives
+    requirements, with everything the whole store says of them.
+    """
     from .native import select_iris
 
+    within = ""
+    if graph is not None:
+        within = (f"{{ SELECT DISTINCT ?t WHERE {{ GRAPH <{graph}> {{ {{ ?t <{CG.requiresSkill}> ?x }} "
+                  f"UNION {{ ?t <{CG.needsSkill}> ?x }} UNION {{ ?t a <{CG.JobPosting}> }} "
+                  f"UNION {{ ?t a <{CG.Role}> }} }} }} }}")
     kinds: dict = {}
     for kind, cls in (("posting", CG.JobPosting), ("role", CG.Role)):
-        for (t,) in select_iris(store, f"SELECT DISTINCT ?t WHERE {{ ?t a <{cls}> }}"):
+        for (t,) in select_iris(store, f"SELECT DISTINCT ?t WHERE {{ {within} ?t a <{cls}> }}"):
             if t is not None:
                 kinds.setdefault(t, kind)
     reqs: dict = {t: [] for t in kinds}
     for prop in (CG.requiresSkill, CG.needsSkill):
-        for t, skill in select_iris(store, f"SELECT DISTINCT ?t ?s WHERE {{ ?t <{prop}> ?s }}"):
+        for t, skill in select_iris(store, f"SELECT DISTINCT ?t ?s WHERE {{ {within} ?t <{prop}> ?s }}"):
             if skill is not None and t in reqs:
                 reqs[t].append(skill)
     return reqs, kinds
@@ -936,8 +958,96 @@ def index_from(model, requirements: dict, *, kinds: dict | None = None, key: str
         sp, model, skills, pos, choice, options, fixed, frontier, up)
     return CompiledIndex(skills_str, targets, target_kinds, hours, weight, requires.tocsr(), posting_fixed.tocsr(),
                          posting_frontier.tocsr(), skill_fixed, skill_frontier, closure, option_fixed,
-                         option_frontier, table,
+                         option_frontier, up.tocsr(), table,
                          cyclic=cyclic_mask, key=key, model_arrays=_model_arrays(model, pos))
+
+
+def extended_index(index: CompiledIndex, requirements: dict, kinds: dict, *, key: str,
+                   model_arrays: dict | None = None) -> CompiledIndex | None:
+    """``index`` with some targets added or their rows made again, for the same skill model.
+
+    What a new file of job postings changes: targets and their requirements,
+    not the skills' prerequisites, hours or hierarchy. Each target of
+    ``requirements`` (all its essential skills: a target already in the index
+    has its row replaced) gets the rows :func:`index_from` would give it; the
+    skills' matrices are kept. Returns None when a requirement names a skill
+    the index has no column for (build the index again then).
+
+    Parameters
+    ----------
+    index : CompiledIndex
+        Built (or saved) for the graph before the change.
+    requirements : dict
+        ``{target: [essential skills]}`` of the new or changed targets (IRIs or strings).
+    kinds : dict
+        ``{target: "posting" | "role"}`` of those targets.
+    key : str
+        The key of the graph after the change.
+    model_arrays : dict, optional
+        The skill model's arrays, saved with the new index (as :func:`index_from` keeps them).
+
+    Examples
+    --------
+    >>> from careergraph.graph import load
+    >>> idx = build_index(load())
+    >>> more = extended_index(idx, {"urn:new": [idx.skills[0]]}, {"urn:new": "posting"}, key="k")
+    >>> len(more.postings) - len(idx.postings), more.requires[more.target_position("urn:new")].nnz
+    (1, 1)
+    >>> extended_index(idx, {"urn:new": ["urn:no-such-skill"]}, {"urn:new": "posting"}, key="k") is None
+    True
+    """
+    sp = _sparse()
+    added = sorted({str(t) for t in requirements})
+    rows = []
+    for target in added:
+        columns = {index.skill_position(s) for s in requirements[target]}
+        if None in columns:
+            return None
+        rows.append(sorted(columns))
+    n = len(index.skills)
+    requires = _rows(sp, rows, len(added), n)
+    # As index_from, with the skills' frontiers after _drop_met: a choice one requirement's closure
+    # meets is met by the target's closure too, so the difference is dropped by the same step.
+    fixed = _binary(requires @ index.skill_fixed.scipy)
+    frontier = _drop_met(sp, fixed, _binary(requires @ index.skill_frontier.scipy), index.up.scipy)
+    old = list(index.targets)
+    where = {t: i for i, t in enumerate(old)}
+    where.update((t, len(old) + j) for j, t in enumerate(added))
+    targets = sorted(where)
+    order = np.fromiter((where[t] for t in targets), dtype=np.int64, count=len(targets))
+    kind_of = dict(zip(old, index.kinds))
+    kind_of.update((str(t), k) for t, k in kinds.items())
+
+    def merged(before, after):
+        return sp.vstack([before.scipy, after], format="csr")[order]
+
+    return CompiledIndex(index.skills, targets, [kind_of.get(t, "posting") for t in targets], index.hours,
+                         index.weight, merged(index.requires, requires), merged(index.fixed, fixed),
+                         merged(index.frontier, frontier), index.skill_fixed, index.skill_frontier,
+                         index.closure, index.option_fixed, index.option_frontier, index.up, index.options,
+                         cyclic=index.cyclic, key=key, model_arrays=model_arrays)
+
+
+def extend_saved_index(folder, store, graph: str, *, old_key: str, key: str) -> CompiledIndex | None:
+    """Save, for ``key``, the index saved in ``folder`` for ``old_key`` extended with the targets of ``graph``.
+
+    For a workspace that took in a file of targets only (postings or roles
+    with their requirements, no prerequisite, hours or hierarchy): reads the
+    targets ``graph`` mentions from ``store`` (pyoxigraph) with all their
+    requirements, and :func:`extended_index` makes their rows. Returns the
+    new index, or None (nothing saved) when no index or skill model is saved
+    for ``old_key`` or a requirement names a skill the index lacks: the index
+    is then built again when next needed.
+    """
+    index = load_index(folder, old_key)
+    saved = _saved_model_arrays(folder, old_key) if index is not None else None
+    if saved is None or saved[0] != index.skills:
+        return None
+    requirements, kinds = _native_requirements(store, graph)
+    extended = extended_index(index, requirements, kinds, key=key, model_arrays=saved[1])
+    if extended is not None:
+        extended.save(folder)
+    return extended
 
 
 def _option_table(sp, model, skills, pos, choice, options, fixed, frontier, up):

@@ -96,38 +96,41 @@ def _expand(name: str, graph) -> URIRef | None:
     return None
 
 
-def _entity_labels(store, subjects) -> tuple[list, dict]:
-    """``(types, {property: labels})`` of some IRIs of a pyoxigraph store, as :class:`LabelIndex` reads them."""
-    import pyoxigraph as ox
+def _subjects_of(graphs) -> str:
+    """A SPARQL group binding ``?s`` to each IRI subject of the named graphs ``graphs`` and to the graphs."""
+    names = []
+    for g in graphs:
+        if not _PLAIN_IRI.fullmatch(str(g)):
+            raise ValueError(f"not a graph name: {g!r}")
+        names.append(f"<{g}>")
+    values = " ".join(names)
+    return (f"{{ SELECT DISTINCT ?s WHERE {{ {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} FILTER(isIRI(?s)) }}"
+            f" UNION {{ VALUES ?s {{ {values} }} }} }} }}")
 
-    def pairs(prop):
-        p = ox.NamedNode(str(prop))
-        for s in subjects:
-            for q in store.quads_for_pattern(ox.NamedNode(s), p, None, None):
-                yield URIRef(s), q.object
 
-    types = [(s, URIRef(o.value)) for s, o in pairs(RDF.type) if type(o) is ox.NamedNode]
-    labels = {prop: [(s, o.value) for s, o in pairs(prop) if type(o) is not ox.BlankNode]  # as STR(?o)
-              for prop in (*_PRIMARY, *_SECONDARY)}
-    return types, labels
+_PLAIN_IRI = re.compile(r"[a-z][a-z0-9+.-]*:[^\s<>\"{}|^`\\]+")
 
 
 class LabelIndex:
-    """Label lookups over one graph, built once (or over some entities of a store: ``subjects``)."""
+    """Label lookups over one graph, built once.
 
-    def __init__(self, graph=None, *, store=None, subjects=None):
+    With ``store`` (pyoxigraph), read from the store in bulk; with ``graphs`` too,
+    only for the entities those named graphs mention as subjects, and the graphs
+    themselves (what a :class:`LabelTable` takes in after an add).
+    """
+
+    def __init__(self, graph=None, *, store=None, graphs=None):
         self.tiers: list[dict[str, set]] = [{}, {}, {}, {}]
         self.types: dict[URIRef, set] = {}
-        if store is not None and subjects is not None:  # a few entities of a pyoxigraph store, one by one
-            types, labels = _entity_labels(store, subjects)
-        elif store is not None:  # a pyoxigraph store, read in bulk (:mod:`.native`): seconds, not minutes
+        if store is not None:  # a pyoxigraph store, read in bulk (:mod:`.native`): seconds, not minutes
             from .native import select_iris
 
+            within = _subjects_of(graphs) if graphs is not None else ""
             iri = partial(str.__new__, URIRef)  # IRIs read from the store: valid already
             types = [(iri(s), iri(o)) for s, o in select_iris(
-                store, "SELECT ?s ?o WHERE { ?s a ?o FILTER(isIRI(?s) && isIRI(?o)) }") if s and o]
+                store, f"SELECT ?s ?o WHERE {{ {within} ?s a ?o FILTER(isIRI(?s) && isIRI(?o)) }}") if s and o]
             labels = {prop: [(iri(s), text) for s, text in select_iris(
-                store, f"SELECT ?s (STR(?o) AS ?text) WHERE {{ ?s <{prop}> ?o FILTER(isIRI(?s)) }}")
+                store, f"SELECT ?s (STR(?o) AS ?text) WHERE {{ {within} ?s <{prop}> ?o FILTER(isIRI(?s)) }}")
                 if s is not None and text is not None]
                 for prop in (*_PRIMARY, *_SECONDARY)}
         else:
@@ -192,6 +195,12 @@ class LabelTable:
         self.path = path
         self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
 
+    def _saved(self) -> tuple[str, list]:
+        """The key and light sources the table was made for."""
+        (saved,) = self._db.execute("SELECT value FROM meta WHERE name = 'key'").fetchone()
+        found = self._db.execute("SELECT value FROM meta WHERE name = 'light'").fetchone()
+        return saved, json.loads(found[0]) if found else []
+
     @classmethod
     def of(cls, kg, folder) -> "LabelTable":
         """The table of ``kg`` in ``folder``, built (from :class:`LabelIndex`) when missing or stale."""
@@ -203,9 +212,7 @@ class LabelTable:
         light = list(kg.light_sources()) if getattr(kg, "light_sources", None) is not None else []
         try:
             table = cls(path)
-            (saved,) = table._db.execute("SELECT value FROM meta WHERE name = 'key'").fetchone()
-            found = table._db.execute("SELECT value FROM meta WHERE name = 'light'").fetchone()
-            saved_light = json.loads(found[0]) if found else []
+            saved, saved_light = table._saved()
             if saved == key and light == saved_light:
                 return table
             table._db.close()
@@ -234,32 +241,62 @@ class LabelTable:
         tmp.replace(path)
         return cls(path)
 
-    @staticmethod
-    def _take_in(path: Path, kg, sources: list, light: list) -> None:
-        """Update the table for the entities of ``sources`` (new sources with no indexed fact).
+    @classmethod
+    def advance(cls, kg, folder, key: str, light: list, sources: list) -> bool:
+        """Take ``sources`` into the table made for ``key`` and ``light``, and key it as ``kg`` is now.
 
-        Each source, and each entity it mentions as a subject, has its rows made again
-        from everything the store says of it, in one transaction (a crash
-        leaves the table as it was, still listing the sources it had taken in).
+        For a workspace's add that only adds facts (no ``--replace``), whatever it
+        changes of the index: an entity's labels and types are its own facts, so
+        taking in every entity the new sources mention gives the rows a rebuild
+        would. Returns False, doing nothing, when the table is missing or was made
+        for another state (it is then rebuilt when next read).
         """
         import sqlite3
 
-        import pyoxigraph as ox
+        path = Path(folder) / cls.FILE
+        try:
+            table = cls(path)
+            try:
+                saved, saved_light = table._saved()
+            finally:
+                table._db.close()
+        except (sqlite3.Error, TypeError, ValueError):
+            return False
+        if saved != key or light[:len(saved_light)] != saved_light:
+            return False
+        cls._take_in(path, kg, [*light[len(saved_light):], *sources], list(kg.light_sources()),
+                     key=kg.index_key())
+        return True
 
+    @staticmethod
+    def _take_in(path: Path, kg, sources: list, light: list, *, key: str | None = None) -> None:
+        """Update the table for the entities of ``sources`` (sources that only add facts).
+
+        Each source, and each entity it mentions as a subject, has its rows made again
+        from everything the store says of it, in one transaction (a crash leaves the
+        table as it was). ``light`` (and ``key``, if given) are recorded as what the
+        table is now current for.
+        """
+        import sqlite3
+
+        from .native import select_iris
+
+        if not sources and key is None:
+            return
         store = kg._oxigraph
-        subjects = set(sources)  # each source is an entity too, named in the catalog
-        for source in sources:
-            for q in store.quads_for_pattern(None, None, None, ox.NamedNode(source)):
-                if type(q.subject) is ox.NamedNode:
-                    subjects.add(q.subject.value)
-        part = LabelIndex(store=store, subjects=sorted(subjects))
+        subjects = [s for (s,) in select_iris(store, f"SELECT ?s WHERE {_subjects_of(sources)}") if s] \
+            if sources else []
+        part = LabelIndex(store=store, graphs=sources) if sources else None
         db = sqlite3.connect(path)
         try:
             with db:  # one transaction
                 db.executemany("DELETE FROM labels WHERE iri = ?", ((s,) for s in subjects))
                 db.executemany("DELETE FROM types WHERE iri = ?", ((s,) for s in subjects))
-                _insert(db, part)
+                if part is not None:
+                    _insert(db, part)
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('light', ?)", (json.dumps(light),))
+                if key is not None:
+                    db.execute("INSERT OR REPLACE INTO meta VALUES ('key', ?)", (key,))
         finally:
             db.close()
 

@@ -94,19 +94,32 @@ log = logging.getLogger(__name__)
 
 #: What the compiled index, the skill model and demand's counts are read from. A file
 #: with none of these facts (a person's profile, labels in another language) keeps them:
-#: adding it to a big workspace does not rebuild the index.
-_INDEXED_PREDICATES = (CG.requiresSkill, CG.prefersSkill, CG.needsSkill, CG.prerequisite, CG.effortHours,
-                       SKOS.broader)
+#: adding it to a big workspace does not rebuild the index. The skill model's facts:
+_MODEL_PREDICATES = (CG.prerequisite, CG.effortHours, SKOS.broader)
+#: The targets' facts: a file with these and none of the model's (a file of job postings)
+#: extends the saved index with its targets' rows instead of rebuilding it.
+_TARGET_PREDICATES = (CG.requiresSkill, CG.prefersSkill, CG.needsSkill)
 _INDEXED_CLASSES = (CG.JobPosting, CG.Role)
 
 
-def _touches_index(store, graph) -> bool:
-    """Whether graph ``graph`` of ``store`` holds a fact the compiled index is made of."""
+def _index_change(store, graph) -> str | None:
+    """What graph ``graph`` of ``store`` changes of the compiled index.
+
+    ``"model"`` when it states a prerequisite, hours or a broader skill (the
+    index is built again), ``"targets"`` when it states only targets and their
+    requirements (:func:`~careergraph.graph.index.extend_saved_index`), None when
+    it holds no fact the index is made of.
+    """
     import pyoxigraph as ox
 
-    patterns = [(None, ox.NamedNode(str(p)), None) for p in _INDEXED_PREDICATES]
-    patterns += [(None, ox.NamedNode(str(RDF.type)), ox.NamedNode(str(c))) for c in _INDEXED_CLASSES]
-    return any(next(iter(store.quads_for_pattern(s, p, o, graph)), None) is not None for s, p, o in patterns)
+    def has(patterns):
+        return any(next(iter(store.quads_for_pattern(s, p, o, graph)), None) is not None for s, p, o in patterns)
+
+    if has([(None, ox.NamedNode(str(p)), None) for p in _MODEL_PREDICATES]):
+        return "model"
+    targets = [(None, ox.NamedNode(str(p)), None) for p in _TARGET_PREDICATES]
+    targets += [(None, ox.NamedNode(str(RDF.type)), ox.NamedNode(str(c))) for c in _INDEXED_CLASSES]
+    return "targets" if has(targets) else None
 
 
 class WorkspaceError(CareerGraphError):
@@ -468,7 +481,9 @@ class Workspace:
                 self._carry_over(name, old_graphs)
             self._check_cycles(file, name, set(old_graphs))
             # before the commit, so a crash after it cannot leave caches that miss the file
-            if old_graphs or _touches_index(self.store, name):
+            change = "model" if old_graphs else _index_change(self.store, name)
+            before = self._index_key(), list(self.light_sources)
+            if change:
                 self._bump()
             else:  # caches of the index stay; the label table takes in this source's names (light_sources)
                 self._meta.setdefault("light_sources", []).append(str(iri))
@@ -494,7 +509,30 @@ class Workspace:
         for old in old_graphs:  # only after the new version is committed
             self._delete_graph(old)
         self.store.flush()
+        if change and not old_graphs:
+            self._carry_caches(before, name.value, targets_only=change == "targets")
         return SourceInfo(iri, label, "user", key, count)
+
+    def _index_key(self) -> str:
+        """The key of caches of the compiled index now (as ``KnowledgeGraph.index_key`` gives it)."""
+        return f"data:{self.data_generation}"
+
+    def _carry_caches(self, before: tuple, graph: str, *, targets_only: bool) -> None:
+        """After adding ``graph``, bring the caches current for ``before`` up to date instead of
+        leaving them to be rebuilt: the label table takes in the file's names, and for a file of
+        targets only the saved index gets their rows. Each is a cache: if this fails or is cut
+        short, it is rebuilt when next needed."""
+        from .index import extend_saved_index
+        from .resolve import LabelTable
+
+        folder = self.folder / "index"
+        old_key, old_light = before
+        try:
+            if targets_only:
+                extend_saved_index(folder, self.store, graph, old_key=old_key, key=self._index_key())
+            LabelTable.advance(self.knowledge_graph(), folder, old_key, old_light, [graph])
+        except Exception as err:  # noqa: BLE001 - a cache left stale is rebuilt, the add stands
+            log.warning("%s: caches not updated after the add, rebuilt when next needed: %s", self.folder, err)
 
     def _load(self, file: Path, fmt: str, name) -> None:
         """Stream ``file`` into graph ``name`` (not committed: no catalog entry yet)."""

@@ -13,10 +13,11 @@ from rdflib import URIRef
 
 from careergraph.graph import load
 from careergraph.graph.convert import held_skills, requirements, resolve_person, skill_model
-from careergraph.graph.index import build_index, compiled_index, index_from, load_index
+from careergraph.graph.index import build_index, compiled_index, extended_index, index_from, load_index
 from careergraph.graph.paths import solve
 from careergraph.graph.ranking import rank
 from careergraph.graph.sparql import run_sparql
+from careergraph.ontology import CG
 from test_paths_properties import _setup, instances
 
 ROOT = Path(__file__).parent.parent
@@ -58,6 +59,63 @@ def test_bounds_of_many_targets_match_one_at_a_time(instances_, data):
         alone = index_from(model, {name: targets[name]})
         a = alone.bounds(alone.mask(known), lacks)
         assert (b.lower[i], b.upper[i], b.exact[i]) == (a.lower[0], a.upper[0], a.exact[0])
+
+
+# -- targets added to an index against the index built with them ------------------------------
+def _same_index(got, want):
+    assert list(got.targets) == list(want.targets) and list(got.kinds) == list(want.kinds)
+    assert list(got.skills) == list(want.skills)
+    for name in ("requires", "fixed", "frontier"):
+        a, b = getattr(got, name).scipy, getattr(want, name).scipy
+        assert a.shape == b.shape and (a != b).nnz == 0, name
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(instances(max_skills=7), min_size=1, max_size=1), st.data())
+def test_extended_index_is_the_index_built_with_the_new_targets(instances_, data):
+    """Targets added (or with requirements added) give the rows a build over all of them gives."""
+    model, *_ = _setup(instances_[0])
+    skills = sorted({*model.hours, *model.broader, *model.narrower, *instances_[0][5]})
+    draw_set = st.sets(st.sampled_from(skills), max_size=4)
+    before = {f"t{i}": data.draw(draw_set) for i in range(data.draw(st.integers(0, 4)))}
+    kinds = {t: data.draw(st.sampled_from(["posting", "role"])) for t in before}
+    after = {t: set(v) for t, v in before.items()}
+    changed = {}
+    for t in [f"t{i}" for i in range(6)]:  # new targets, and more requirements for old ones
+        if data.draw(st.booleans()):
+            after[t] = after.get(t, set()) | data.draw(draw_set)
+            changed[t] = sorted(after[t])
+    new_kinds = {t: kinds.get(t) or data.draw(st.sampled_from(["posting", "role"])) for t in changed}
+    old = index_from(model, before, kinds=kinds)
+    got = extended_index(old, changed, new_kinds, key="k2")
+    _same_index(got, index_from(model, after, kinds={**kinds, **new_kinds}))
+    assert got.key == "k2"
+
+
+def test_extended_saved_index_ranks_like_a_build(tmp_path, random_kg):
+    """Half of the postings indexed and saved, the other half (and extra requirements) added to
+    the mapped copy: the rows, and every person's ranking, are those of the full build."""
+    model = skill_model(random_kg)
+    full = build_index(random_kg)
+    reqs = {t: sorted(full.skills[j] for j in full.requires[i].indices) for i, t in enumerate(full.targets)}
+    kinds = dict(zip(full.targets, full.kinds))
+    postings = [t for t in full.targets if kinds[t] == "posting"]
+    later = set(postings[::2])
+    first = index_from(model, {t: v for t, v in reqs.items() if t not in later},
+                       kinds={t: k for t, k in kinds.items() if t not in later}, key="k1")
+    first.save(tmp_path)
+    mapped = load_index(tmp_path, "k1")
+    grown = extended_index(mapped, {t: reqs[t] for t in later}, {t: kinds[t] for t in later}, key="k2")
+    _same_index(grown, full)
+    grown.save(tmp_path)
+    again = load_index(tmp_path, "k2")
+    _same_index(again, full)
+    person = resolve_person(random_kg)
+    known = held_skills(random_kg, person)
+    assert known, "a person who knows something, so that masking matters"
+    a, b = again.bounds(again.mask(known)), full.bounds(full.mask(known))
+    for field in ("lower", "upper", "exact", "met", "required"):
+        assert np.array_equal(getattr(a, field), getattr(b, field)), field
 
 
 # -- the ranking against the plain algorithm ----------------------------------------------------
@@ -271,12 +329,15 @@ PROFILE = """@prefix cg: <https://w3id.org/careergraph/ns#> .
 """
 
 
-@pytest.mark.parametrize("indexed", ["", "<https://w3id.org/careergraph/skill/git> cg:effortHours 3 .\n",
-                                     "<https://w3id.org/careergraph/role/r> a cg:Role .\n"],
-                         ids=["a profile", "with hours", "with a role"])
-def test_adding_a_file_without_indexed_facts_keeps_the_index(tmp_path, indexed):
-    """A profile keeps the index, the skill model and the label table (which takes in its names);
-    one indexed fact in the file rebuilds them. Either way the answers are the in-memory ones."""
+@pytest.mark.parametrize("indexed, index_kept", [
+    ("", "same"),
+    ("<https://w3id.org/careergraph/role/r> a cg:Role .\n", "extended"),
+    ("<https://w3id.org/careergraph/skill/git> cg:effortHours 3 .\n", "rebuilt"),
+], ids=["a profile", "with a role", "with hours"])
+def test_adding_a_file_keeps_what_it_can_of_the_caches(tmp_path, indexed, index_kept):
+    """A profile keeps the index and the skill model; a new target extends the saved index; hours
+    make it be built again. The label table takes in the file's names every time. Either way the
+    answers are the in-memory ones."""
     from careergraph.graph.workspace import init_workspace
 
     profile = tmp_path / "me.ttl"
@@ -288,17 +349,68 @@ def test_adding_a_file_without_indexed_facts_keeps_the_index(tmp_path, indexed):
         table = tmp_path / "ws" / "index" / "labels.sqlite"
         inode, data = table.stat().st_ino, ws.data_generation
         added = ws.add(profile)
-        kept = not indexed
-        assert (ws.data_generation == data) is kept and (compiled_index(kg) is first) is kept
+        saved = load_index(tmp_path / "ws" / "index", kg.index_key())
+        assert (ws.data_generation == data) is (index_kept == "same")
+        assert (saved is not None) is (index_kept != "rebuilt"), "saved for the new state unless built again"
+        assert (compiled_index(kg) is first) is (index_kept == "same")
+        if index_kept == "extended":
+            assert "https://w3id.org/careergraph/role/r" in saved.targets
+        assert table.stat().st_ino == inode, "the label table took the names in, it was not built again"
         assert kg.resolve("Nadia Newcomer") == kg.resolve("person:newcomer")
         assert kg.resolve("dartlang", kind="skill") == kg.resolve("skill:dart")
-        assert (table.stat().st_ino == inode) is kept, "taken in, not rebuilt (or rebuilt after indexed facts)"
         person = kg.resolve("person:newcomer")
         got = [(r.target.iri, r.hours, r.approximate) for r in rank(kg, "postings", person=person).rows]
         memory = load(profile)
         assert got == [(r.target.iri, r.hours, r.approximate)
                        for r in rank(memory, "postings", person=person).rows]
-        assert ws.light_sources == ((str(added.iri),) if kept else ())
+        assert ws.light_sources == ((str(added.iri),) if index_kept == "same" else ())
+
+
+POSTINGS = """@prefix cg: <https://w3id.org/careergraph/ns#> .
+@prefix schema: <https://schema.org/> .
+@prefix posting: <https://w3id.org/careergraph/posting/> .
+@prefix skill: <https://w3id.org/careergraph/skill/> .
+posting:kotlin-lead a cg:JobPosting ; schema:title "Kotlin Platform Lead" ;
+  cg:requiresSkill skill:dart, skill:git ; cg:prefersSkill skill:bloc .
+posting:red-flutter-developer cg:requiresSkill skill:git .
+"""
+
+
+@pytest.mark.parametrize("extra, extended", [("", True),
+                                             ("posting:kotlin-lead cg:requiresSkill skill:no-such-skill .\n", False)],
+                         ids=["known skills", "a new skill"])
+def test_adding_postings_extends_the_saved_index(tmp_path, monkeypatch, extra, extended):
+    """A file of postings (a new one, a requirement more for an old one) gets its rows into the saved
+    index without a build, unless it names a skill the index has no column for; the answers, and
+    the names the label table knows, are those of a fresh build either way."""
+    from careergraph.graph import index as index_module
+    from careergraph.graph.workspace import init_workspace
+
+    postings = tmp_path / "postings.ttl"
+    postings.write_text(POSTINGS + extra, encoding="utf-8")
+    with init_workspace(tmp_path / "ws") as ws:
+        kg = ws.knowledge_graph()
+        compiled_index(kg)
+        kg.resolve("Dart")  # the label table is built
+        red = "https://w3id.org/careergraph/posting/red-flutter-developer"
+        git = "https://w3id.org/careergraph/skill/git"
+        assert URIRef(git) not in set(kg.graph.objects(URIRef(red), CG.requiresSkill)), "a requirement more"
+        ws.add(postings)
+        assert (load_index(tmp_path / "ws" / "index", kg.index_key()) is not None) is extended
+        if extended:
+            def no_build(*args, **kwargs):
+                raise AssertionError("the index was built again")
+            monkeypatch.setattr(index_module, "build_index", no_build)
+        grown = compiled_index(kg)
+        monkeypatch.undo()
+        _same_index(grown, build_index(kg))
+        lead = kg.resolve("Kotlin Platform Lead", kind="posting")
+        assert lead == URIRef("https://w3id.org/careergraph/posting/kotlin-lead")
+        memory = load(postings)
+        person = resolve_person(kg)
+        assert [(r.target.iri, r.hours, r.approximate) for r in rank(kg, "postings", person=person).rows] == \
+            [(r.target.iri, r.hours, r.approximate) for r in rank(memory, "postings", person=person).rows]
+        assert git in {grown.skills[j] for j in grown.requires[grown.target_position(red)].indices}
 
 
 # -- what a workspace reads back instead of extracting it from the store again --------------------
