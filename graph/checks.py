@@ -52,12 +52,63 @@ def find_cycle(edges: dict) -> list | None:
     return None
 
 
+def _pairs(kg, prop) -> list:
+    """``(subject, object)`` of every ``prop`` triple in any source, as rdflib terms (repeats possible).
+
+    On Oxigraph (a workspace) the pairs are read natively: the IRI pairs
+    serialised in bulk (:mod:`.native`), the few others (blank nodes,
+    literals) term by term. The rdflib ``Dataset`` is not made.
+    """
+    store = kg.oxigraph
+    if store is None:
+        return list(kg.graph.subject_objects(prop))
+    from .native import select_iris
+    from .store import _from_ox
+
+    pairs = [(URIRef(s), URIRef(o)) for s, o in select_iris(
+        store, f"SELECT DISTINCT ?s ?o WHERE {{ ?s <{prop}> ?o FILTER(isIRI(?s) && isIRI(?o)) }}")]
+    others = store.query(f"SELECT DISTINCT ?s ?o WHERE {{ ?s <{prop}> ?o FILTER(!isIRI(?s) || !isIRI(?o)) }}",
+                         use_default_graph_as_union=True)
+    pairs.extend((_from_ox(row["s"]), _from_ox(row["o"])) for row in others)
+    return pairs
+
+
+def _subjects(kg, prop) -> set:
+    """Every subject of a ``prop`` triple, as rdflib terms."""
+    store = kg.oxigraph
+    if store is None:
+        return set(kg.graph.subjects(prop, None))
+    from .store import _from_ox
+
+    rows = store.query(f"SELECT DISTINCT ?s WHERE {{ ?s <{prop}> ?o }}", use_default_graph_as_union=True)
+    return {_from_ox(row["s"]) for row in rows}
+
+
+def _iri_objects(kg, props) -> set:
+    """Every IRI object of a triple of one of ``props``."""
+    store = kg.oxigraph
+    if store is None:
+        return {o for prop in props for o in kg.graph.objects(None, prop) if isinstance(o, URIRef)}
+    from .native import select_iris
+
+    values = " ".join(f"<{p}>" for p in props)
+    return {URIRef(o) for (o,) in select_iris(
+        store, f"SELECT DISTINCT ?o WHERE {{ VALUES ?p {{ {values} }} ?s ?p ?o FILTER(isIRI(?o)) }}")}
+
+
 def find_cycles(kg) -> list[tuple[list[URIRef], str]]:
-    """One cycle per acyclic relation that has any, as ``(nodes, relation name)``."""
+    """One cycle per acyclic relation that has any, as ``(nodes, relation name)``.
+
+    Examples
+    --------
+    >>> from careergraph.graph import load
+    >>> find_cycles(load())
+    []
+    """
     found = []
     for prop, name in ACYCLIC:
         edges: dict = {}
-        for s, o in kg.graph.subject_objects(prop):
+        for s, o in _pairs(kg, prop):
             edges.setdefault(s, set()).add(o)
         cycle = find_cycle(edges)
         if cycle:
@@ -66,19 +117,28 @@ def find_cycles(kg) -> list[tuple[list[URIRef], str]]:
 
 
 def unpriced_requirements(kg) -> list[URIRef]:
-    """Skills something requires that have no effort hours and no priced narrower skill."""
-    g = kg.graph
-    priced = set(g.subjects(CG.effortHours, None))
-    narrower: dict = {}
-    for s, o in g.subject_objects(SKOS.broader):
-        narrower.setdefault(o, set()).add(s)
+    """Skills something requires that have no effort hours and no priced narrower skill.
 
-    def learnable(skill, seen=()):
-        if skill in priced:
-            return True
-        return any(n not in seen and learnable(n, seen + (skill,)) for n in narrower.get(skill, ()))
+    A skill is priced when it has any ``cg:effortHours``; it can be learned
+    when it is priced or one of its narrower skills (``skos:broader``,
+    transitively) can. Required skills are the IRI objects of
+    ``cg:requiresSkill``, ``cg:needsSkill`` and ``cg:prerequisite``.
 
-    required = set()
-    for prop in (CG.requiresSkill, CG.needsSkill, CG.prerequisite):
-        required.update(o for o in g.objects(None, prop) if isinstance(o, URIRef))
-    return sorted(s for s in required if not learnable(s))
+    Examples
+    --------
+    >>> from careergraph.graph import load
+    >>> unpriced_requirements(load())
+    []
+    """
+    learnable = _subjects(kg, CG.effortHours)
+    broader: dict = {}
+    for s, o in _pairs(kg, SKOS.broader):
+        broader.setdefault(s, set()).add(o)
+    stack = list(learnable)  # what a learnable skill is narrower than can be learned through it
+    while stack:
+        for b in broader.get(stack.pop(), ()):
+            if b not in learnable:
+                learnable.add(b)
+                stack.append(b)
+    required = _iri_objects(kg, (CG.requiresSkill, CG.needsSkill, CG.prerequisite))
+    return sorted(s for s in required if s not in learnable)
