@@ -503,6 +503,12 @@ class CompiledIndex:
             below[_lines(self.skill_fixed, np.flatnonzero(lacking))[0]] = True
             lower = self.fixed @ (vh * ~below)
         upper = forced + self.frontier @ beta_h if self.frontier.nnz else forced
+        if lacking.any():
+            # The skills below a lacked one are not in every plan. Learning them is a plan, but when
+            # one is unpriced a plan of least weight may skip it and cost more hours: no upper bound.
+            loose = below & unknown & (self.weight > self.hours)
+            if loose.any():
+                upper = np.where(self.fixed @ loose.astype(np.float64) > 0, np.inf, upper)
         stuck = self.cyclic & unknown
         if stuck.any():  # a forced closure holding an unknown cycle: no order of learning exists
             upper = np.where(self.fixed @ stuck.astype(np.float64) > 0, np.inf, upper)

@@ -96,16 +96,33 @@ def _expand(name: str, graph) -> URIRef | None:
     return None
 
 
-def _subjects_of(graphs) -> str:
-    """A SPARQL group binding ``?s`` to each IRI subject of the named graphs ``graphs`` and to the graphs."""
+def _labels_within(store, graphs) -> tuple[list, dict]:
+    """``(types, {property: labels})`` stated in the named graphs ``graphs`` of a pyoxigraph store,
+    and of the graphs themselves (named in a catalog), as :class:`LabelIndex` reads them."""
+    from .native import select_iris
+
     names = []
     for g in graphs:
         if not _PLAIN_IRI.fullmatch(str(g)):
             raise ValueError(f"not a graph name: {g!r}")
         names.append(f"<{g}>")
     values = " ".join(names)
-    return (f"{{ SELECT DISTINCT ?s WHERE {{ {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} FILTER(isIRI(?s)) }}"
-            f" UNION {{ VALUES ?s {{ {values} }} }} }} }}")
+    props = (*_PRIMARY, *_SECONDARY)
+    wanted = " ".join(f"<{p}>" for p in (RDF.type, *props))
+    iri = partial(str.__new__, URIRef)  # IRIs read from the store: valid already
+    types, labels = [], {prop: [] for prop in props}
+    by_name = {str(p): labels[p] for p in props}
+    query = (f"SELECT ?s ?p (STR(?o) AS ?text) WHERE {{ VALUES ?p {{ {wanted} }} "
+             f"{{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }} UNION {{ VALUES ?s {{ {values} }} ?s ?p ?o }} "
+             f"FILTER(isIRI(?s) && (?p != <{RDF.type}> || isIRI(?o))) }}")
+    for s, p, text in select_iris(store, query):
+        if s is None or text is None:
+            continue
+        if p == str(RDF.type):
+            types.append((iri(s), iri(text)))
+        else:
+            by_name[p].append((iri(s), text))
+    return types, labels
 
 
 _PLAIN_IRI = re.compile(r"[a-z][a-z0-9+.-]*:[^\s<>\"{}|^`\\]+")
@@ -115,22 +132,23 @@ class LabelIndex:
     """Label lookups over one graph, built once.
 
     With ``store`` (pyoxigraph), read from the store in bulk; with ``graphs`` too,
-    only for the entities those named graphs mention as subjects, and the graphs
-    themselves (what a :class:`LabelTable` takes in after an add).
+    only from what those named graphs state, and what the store states of the
+    graphs themselves (what a :class:`LabelTable` takes in after an add).
     """
 
     def __init__(self, graph=None, *, store=None, graphs=None):
         self.tiers: list[dict[str, set]] = [{}, {}, {}, {}]
         self.types: dict[URIRef, set] = {}
-        if store is not None:  # a pyoxigraph store, read in bulk (:mod:`.native`): seconds, not minutes
+        if store is not None and graphs is not None:  # what some graphs state: one query
+            types, labels = _labels_within(store, graphs)
+        elif store is not None:  # a pyoxigraph store, read in bulk (:mod:`.native`): seconds, not minutes
             from .native import select_iris
 
-            within = _subjects_of(graphs) if graphs is not None else ""
             iri = partial(str.__new__, URIRef)  # IRIs read from the store: valid already
             types = [(iri(s), iri(o)) for s, o in select_iris(
-                store, f"SELECT ?s ?o WHERE {{ {within} ?s a ?o FILTER(isIRI(?s) && isIRI(?o)) }}") if s and o]
+                store, "SELECT ?s ?o WHERE { ?s a ?o FILTER(isIRI(?s) && isIRI(?o)) }") if s and o]
             labels = {prop: [(iri(s), text) for s, text in select_iris(
-                store, f"SELECT ?s (STR(?o) AS ?text) WHERE {{ {within} ?s <{prop}> ?o FILTER(isIRI(?s)) }}")
+                store, f"SELECT ?s (STR(?o) AS ?text) WHERE {{ ?s <{prop}> ?o FILTER(isIRI(?s)) }}")
                 if s is not None and text is not None]
                 for prop in (*_PRIMARY, *_SECONDARY)}
         else:
@@ -270,30 +288,21 @@ class LabelTable:
 
     @staticmethod
     def _take_in(path: Path, kg, sources: list, light: list, *, key: str | None = None) -> None:
-        """Update the table for the entities of ``sources`` (sources that only add facts).
+        """Add to the table the rows of what ``sources`` state (sources that only add facts).
 
-        Each source, and each entity it mentions as a subject, has its rows made again
-        from everything the store says of it, in one transaction (a crash leaves the
-        table as it was). ``light`` (and ``key``, if given) are recorded as what the
-        table is now current for.
+        A row comes from one fact (a label, or a type and the IRI's local name), so
+        the rows of the new facts, less those the table has, are the rows a rebuild
+        would add. One transaction (a crash leaves the table as it was). ``light``
+        (and ``key``, if given) are recorded as what the table is now current for.
         """
         import sqlite3
 
-        from .native import select_iris
-
-        if not sources and key is None:
-            return
-        store = kg._oxigraph
-        subjects = [s for (s,) in select_iris(store, f"SELECT ?s WHERE {_subjects_of(sources)}") if s] \
-            if sources else []
-        part = LabelIndex(store=store, graphs=sources) if sources else None
+        part = LabelIndex(store=kg._oxigraph, graphs=sources) if sources else None
         db = sqlite3.connect(path)
         try:
             with db:  # one transaction
-                db.executemany("DELETE FROM labels WHERE iri = ?", ((s,) for s in subjects))
-                db.executemany("DELETE FROM types WHERE iri = ?", ((s,) for s in subjects))
                 if part is not None:
-                    _insert(db, part)
+                    _insert(db, part, new_only=True)
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('light', ?)", (json.dumps(light),))
                 if key is not None:
                     db.execute("INSERT OR REPLACE INTO meta VALUES ('key', ?)", (key,))
@@ -328,13 +337,20 @@ class LabelTable:
         return out
 
 
-def _insert(db, index: LabelIndex) -> None:
-    """Write the rows of a :class:`LabelIndex` into a :class:`LabelTable`'s tables."""
-    db.executemany("INSERT INTO labels VALUES (?, ?, ?)",
-                   ((tier, k, str(iri)) for tier, keys in enumerate(index.tiers)
-                    for k, iris in keys.items() for iri in iris))
-    db.executemany("INSERT INTO types VALUES (?, ?)",
-                   ((str(iri), str(c)) for iri, classes in index.types.items() for c in classes))
+def _insert(db, index: LabelIndex, *, new_only: bool = False) -> None:
+    """Write the rows of a :class:`LabelIndex` into a :class:`LabelTable`'s tables (``new_only``:
+    those the table does not have yet, found through its indexes)."""
+    labels = ((tier, k, str(iri)) for tier, keys in enumerate(index.tiers) for k, iris in keys.items()
+              for iri in iris)
+    types = ((str(iri), str(c)) for iri, classes in index.types.items() for c in classes)
+    if not new_only:
+        db.executemany("INSERT INTO labels VALUES (?, ?, ?)", labels)
+        db.executemany("INSERT INTO types VALUES (?, ?)", types)
+        return
+    db.executemany("INSERT INTO labels SELECT ?1, ?2, ?3 WHERE NOT EXISTS "
+                   "(SELECT 1 FROM labels WHERE tier = ?1 AND key = ?2 AND iri = ?3)", labels)
+    db.executemany("INSERT INTO types SELECT ?1, ?2 WHERE NOT EXISTS "
+                   "(SELECT 1 FROM types WHERE iri = ?1 AND class = ?2)", types)
 
 
 def _classes(kind) -> set | None:
