@@ -112,12 +112,10 @@ class Constraint:
         """The parameter's local name: ``"minCount"``, ``"class"``..."""
         return self.parameter[len(str(SH)):]
 
-    def query(self, *, smaller_first: bool = True) -> str | None:
+    def query(self) -> str | None:
         """The SPARQL SELECT of the focus nodes (``?f``) and values (``?v``) that break it.
 
         None when the constraint cannot fail (``sh:minCount 0``, ``sh:uniqueLang false``).
-        ``smaller_first`` (``sh:disjoint`` only): whether ``path`` has fewer
-        triples than the disjoint property; Oxigraph joins in the order written.
 
         Examples
         --------
@@ -147,8 +145,10 @@ class Constraint:
         if kind == "nodeKind":
             return self._targeted("?f ?v", f"SELECT ?f ?v WHERE {{ ?f {p} ?v FILTER(!({_NODE_KINDS[value]})) }}")
         if kind == "disjoint":
-            first, second = (p, f"<{value}>") if smaller_first else (f"<{value}>", p)
-            return self._targeted("?f ?v", f"SELECT ?f ?v WHERE {{ ?f {first} ?v . ?f {second} ?v }}")
+            # two sub-SELECTs are hash-joined; a join of two patterns looks up each row of the first
+            # (measured on 1M and 150k triples: 2.5 s either way, against 2.5 s or 15 s by the order)
+            both = f"{{ SELECT ?f ?v WHERE {{ ?f {p} ?v }} }} {{ SELECT ?f ?v WHERE {{ ?f <{value}> ?v }} }}"
+            return self._targeted("?f ?v", f"SELECT ?f ?v WHERE {{ {both} }}")
         if kind in ("minInclusive", "minExclusive"):
             op = ">=" if kind == "minInclusive" else ">"
             test = f"COALESCE(?v {op} {value.n3()}, false)"
@@ -390,23 +390,23 @@ def shape_constraints(path=None) -> list[Constraint]:
     return list(_parsed(str(path), path.stat().st_mtime))
 
 
-def _triples_up_to(store, prop, cap: int) -> int:
-    (row,) = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT ?s WHERE {{ ?s <{prop}> ?o }} LIMIT {cap} }}",
-                         use_default_graph_as_union=True)
-    return int(row["n"].value)
+def _run(store, c: Constraint) -> set[Finding]:
+    """The findings of one constraint (its query, then :meth:`Constraint.decide` on each row)."""
+    from .store import _from_ox
+
+    query = c.query()
+    found: set[Finding] = set()
+    if query is None:
+        return found
+    with_value = c.kind not in ("minCount", "maxCount", "uniqueLang")
+    for row in store.query(query, use_default_graph_as_union=True):
+        value = _from_ox(row["v"]) if with_value else None
+        if value is None or c.decide(value):
+            found.add(Finding(_from_ox(row["f"]), value, c.message, c.severity))
+    return found
 
 
-def _fewer(store, first, second) -> bool:
-    """Whether ``first`` has at most as many triples as ``second``, counting no further than needed."""
-    cap = 4096
-    while True:
-        a, b = _triples_up_to(store, first, cap), _triples_up_to(store, second, cap)
-        if a < cap or b < cap:
-            return a <= b
-        cap *= 4
-
-
-def check_store(store, constraints=None) -> set[Finding]:
+def check_store(store, constraints=None, *, workers: int | None = None) -> set[Finding]:
     """Every SHACL finding in a pyoxigraph ``store``, over the union of its graphs.
 
     Parameters
@@ -415,6 +415,9 @@ def check_store(store, constraints=None) -> set[Finding]:
         Queried with ``use_default_graph_as_union``; only the results are read into Python.
     constraints : list of Constraint, optional
         Default: :func:`shape_constraints` of careergraph's shapes.
+    workers : int, optional
+        Queries run at once (Oxigraph evaluates them without holding
+        Python's lock). Default: the number of CPUs, at most 4.
 
     Returns
     -------
@@ -431,20 +434,18 @@ def check_store(store, constraints=None) -> set[Finding]:
     >>> [f.message for f in check_store(st)]
     ['A skill needs a preferred name (skos:prefLabel).']
     """
-    from .store import _from_ox
+    import os
+    from concurrent.futures import ThreadPoolExecutor
 
     if constraints is None:
         constraints = shape_constraints()
+    workers = workers or min(4, os.cpu_count() or 1)
     found: set[Finding] = set()
-    for c in constraints:
-        smaller = _fewer(store, c.path, c.value) if c.kind == "disjoint" else True
-        query = c.query(smaller_first=smaller)
-        if query is None:
-            continue
-        for row in store.query(query, use_default_graph_as_union=True):
-            focus = _from_ox(row["f"])
-            value = _from_ox(row["v"]) if c.kind not in ("minCount", "maxCount", "uniqueLang") else None
-            if value is not None and not c.decide(value):
-                continue
-            found.add(Finding(focus, value, c.message, c.severity))
+    if workers <= 1:
+        for c in constraints:
+            found |= _run(store, c)
+        return found
+    with ThreadPoolExecutor(workers) as pool:
+        for part in pool.map(lambda c: _run(store, c), constraints):
+            found |= part
     return found

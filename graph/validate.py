@@ -138,9 +138,16 @@ def validate(kg, *, shapes: bool = True) -> list[Problem]:
     """
     from rdflib.namespace import SH
 
-    findings = shacl_findings(kg) if shapes else set()
-    cycles = find_cycles(kg)
-    unpriced = unpriced_requirements(kg)
+    if kg.oxigraph is not None:  # Oxigraph answers several queries at once
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(2) as pool:
+            cycles_done, unpriced_done = pool.submit(find_cycles, kg), pool.submit(unpriced_requirements, kg)
+            findings = shacl_findings(kg) if shapes else set()
+            cycles, unpriced = cycles_done.result(), unpriced_done.result()
+    else:
+        findings = shacl_findings(kg) if shapes else set()
+        cycles, unpriced = find_cycles(kg), unpriced_requirements(kg)
     files = _files_of(kg, {f.focus for f in findings} | {c[0] for c, _ in cycles} | set(unpriced))
     problems: set[Problem] = set()
     for f in findings:
