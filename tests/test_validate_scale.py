@@ -223,6 +223,23 @@ def test_generated_graphs_same_problems_as_pyshacl(seed, tmp_path):
     assert ("posting:x1" in {p.entity for p in compiled}) == ("posting:x1 a" in data.read_text())
 
 
+def test_generated_job_market_same_problems_as_pyshacl(tmp_path):
+    """The benchmark generator's tiny scale (thousands of triples) with every break added."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "generate", Path(__file__).parent.parent / "benchmarks" / "generate.py")
+    generate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generate)
+    generate.generate("T", 5, tmp_path)
+    broken = tmp_path / "broken.ttl"
+    broken.write_text(broken_graph(0), encoding="utf-8")
+    with _workspace(tmp_path, [core_path(), tmp_path / "T.nt", broken]) as ws:
+        compiled, reference, _ = _both(ws)
+    assert compiled == reference
+    assert {p.file for p in compiled} == {str(broken)}  # the generated market itself conforms
+
+
 def test_every_constraint_is_broken_by_the_generator(tmp_path):
     """Seed 0 breaks every compiled constraint of shapes.ttl at least once."""
     import pyoxigraph as ox
