@@ -20,6 +20,7 @@ __all__ = [
     "to_tsv",
     "tsv_term",
     "parse_results",
+    "from_tsv",
     "display_rows",
 ]
 
@@ -61,13 +62,22 @@ class QueryResult:
 
     @classmethod
     def select(cls, vars, rows, *, truncated=False) -> "QueryResult":
-        """A SELECT result from variable names and tuples of terms (None for unbound)."""
+        """A SELECT result from variable names and tuples of terms (None for unbound).
+
+        The rows are ``ResultRow`` objects sharing one name-to-position map
+        (``ResultRow(values, labels)`` builds a dict per row: a second for 100k rows).
+        """
         names = [str(v) for v in vars]
-        labels = [Variable(v) for v in names]
+        labels = {name: i for i, name in enumerate(names)}
+        width = len(names)
+        new = tuple.__new__
         built = []
         for row in rows:
-            values = {var: value for var, value in zip(labels, row) if value is not None}
-            built.append(ResultRow(values, labels))
+            if len(row) != width:  # as ResultRow(values, labels) reads it: missing values unbound
+                row = (*tuple(row)[:width], *(None,) * (width - len(row)))
+            made = new(ResultRow, row)
+            made.labels = labels
+            built.append(made)
         return cls("SELECT", names, built, truncated=truncated)
 
     def __iter__(self) -> Iterator:
@@ -232,6 +242,99 @@ def to_tsv(vars, rows) -> str:
     return "\n".join(lines) + "\n"
 
 
+# -- reading Oxigraph's TSV ----------------------------------------------------------
+# Iterating a pyoxigraph result builds a Python object per solution and per term
+# (about 15 µs a row of two IRIs); serialising the whole result as TSV in Rust and
+# splitting the text is several times faster, and each distinct cell is made an
+# rdflib term once.
+
+_TSV_ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))", re.S)
+_TSV_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "b": "\b", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
+_DECIMAL = re.compile(r"[+-]?[0-9]*\.[0-9]+")
+
+
+def _tsv_unescape(match) -> str:
+    short, long, char = match.groups()
+    if short or long:
+        return chr(int(short or long, 16))
+    return _TSV_ESCAPES.get(char, char)
+
+
+def _tsv_cell(cell: str):
+    """One W3C TSV cell as the rdflib term rdflib's parsers make (``xsd:string`` as a plain literal)."""
+    if not cell:
+        return None
+    first = cell[0]
+    if first == "<":
+        return URIRef(cell[1:-1])
+    if first == '"':
+        end = cell.rfind('"')
+        text = cell[1:end]
+        if "\\" in text:
+            text = _TSV_ESCAPE.sub(_tsv_unescape, text)
+        rest = cell[end + 1:]
+        if not rest:
+            return Literal(text)
+        if rest[0] == "@":
+            return Literal(text, lang=rest[1:])
+        datatype = rest[3:-1]  # ^^<...>
+        if datatype == _XSD_STRING:
+            return Literal(text)
+        return Literal(text, datatype=URIRef(datatype))
+    if cell.startswith("_:"):
+        return BNode(cell[2:])
+    # Turtle's short forms: true/false, integers, decimals, doubles
+    if cell in ("true", "false"):
+        return Literal(cell, datatype=XSD.boolean)
+    if _INTEGER_TOKEN.fullmatch(cell):
+        return Literal(cell, datatype=XSD.integer)
+    if _DECIMAL.fullmatch(cell):
+        return Literal(cell, datatype=XSD.decimal)
+    return Literal(cell, datatype=XSD.double)
+
+
+_XSD_STRING = str(XSD.string)
+_INTEGER_TOKEN = re.compile(r"[+-]?[0-9]+")
+
+
+def from_tsv(data: bytes | str) -> tuple[list[str], list[tuple]]:
+    r"""Variable names and rows of SPARQL TSV results (as Oxigraph writes them), as rdflib terms.
+
+    The terms equal those :func:`careergraph.graph.sparql.from_oxigraph`
+    makes from the same solutions, lexical forms included; unbound cells are
+    None. Each distinct cell is converted once.
+
+    Examples
+    --------
+    >>> names, rows = from_tsv('?s\t?n\n<http://x/a>\t2\n\t"a\\tb"@en\n')
+    >>> names
+    ['s', 'n']
+    >>> rows[0][0], rows[0][1].datatype.endswith("#integer")
+    (rdflib.term.URIRef('http://x/a'), True)
+    >>> rows[1]
+    (None, rdflib.term.Literal('a\tb', lang='en'))
+    """
+    text = data.decode("utf-8") if isinstance(data, (bytes, bytearray)) else data
+    lines = text.split("\n")  # literals write their line breaks and tabs as escapes
+    names = [v[1:] for v in lines[0].split("\t")] if lines[0] else []
+    body = lines[1:]
+    if body and body[-1] == "":  # the newline ending the last row
+        body.pop()
+    if not names:  # a solution without variables is an empty line
+        return names, [() for _ in body]
+    terms: dict = {"": None}
+    rows = []
+    for line in body:
+        row = []
+        for cell in line.split("\t"):
+            term = terms.get(cell, terms)
+            if term is terms:
+                term = terms[cell] = _tsv_cell(cell)
+            row.append(term)
+        rows.append(tuple(row))
+    return names, rows
+
+
 # -- reading results back ------------------------------------------------------------
 
 def parse_results(text: str | bytes, format: str) -> QueryResult:
@@ -270,6 +373,10 @@ def display_rows(result: QueryResult, kg=None, *, iris: bool = False) -> tuple[l
     no graph is given; blank nodes as ``_:id``; unbound values as ``""``.
     """
     cache: dict = {}
+    if kg is not None and not iris:
+        from .resolve import prefetch_labels  # in bulk on a workspace, from 1000 IRIs on
+
+        prefetch_labels(kg, {v for row in result.rows for v in row if isinstance(v, URIRef)})
 
     def cell(value) -> str:
         if value is None:
