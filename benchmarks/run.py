@@ -150,8 +150,8 @@ _PROCESS_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTE
 _PROCESS_ENV["PYTHONPYCACHEPREFIX"] = os.path.join(tempfile.gettempdir(), "careergraph-bench-pycache")
 
 
-def _process(args: list[str]) -> None:
-    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_PROCESS_ENV)
+def _process(args: list[str], *, check: bool = True) -> None:
+    subprocess.run(args, check=check, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_PROCESS_ENV)
 
 
 def bench_processes(b: Bench) -> None:
@@ -395,6 +395,38 @@ def _bench_index(b: Bench, scale: str, holder: dict, store) -> None:
     finally:
         ws.close()
     _bench_workspace_processes(b, scale, holder["ws_path"], posting)
+    _bench_add_postings(b, scale, holder["ws_path"])
+
+
+def _bench_add_postings(b: Bench, scale: str, folder, count: int = 1000) -> None:
+    """Whole processes: add a file of ``count`` new postings (known skills) to the workspace, then ask
+    about one of them by title. The add extends the saved index and the label table in place;
+    compare with "index: build from the store", which is what the next command paid before."""
+    import random
+
+    from careergraph.graph.index import compiled_index
+    from careergraph.graph.workspace import open_workspace
+
+    exe = shutil.which("careergraph") or str(Path(sys.executable).with_name("careergraph"))
+    with open_workspace(folder) as ws:
+        kg = ws.knowledge_graph()
+        skills = list(compiled_index(kg).skills)
+    # a miss builds the label table (once), as a user's first lookup by name does
+    _process([exe, "--store", str(folder), "path", "--to", "a title to build the label table with"], check=False)
+    rnd = random.Random(20261126)
+    made = Path(tempfile.mkdtemp(prefix="cg-bench-add-")) / "postings.nt"
+    cg, rdf = "https://w3id.org/careergraph/ns#", "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+    with open(made, "w", encoding="utf-8") as fh:
+        for i in range(count):
+            p = f"<https://w3id.org/careergraph/posting/bench-added-{i}>"
+            fh.write(f"{p} <{rdf}> <{cg}JobPosting> .\n{p} <https://schema.org/title> \"Added posting {i}\" .\n")
+            fh.writelines(f"{p} <{cg}requiresSkill> <{s}> .\n" for s in rnd.sample(skills, rnd.randint(8, 15)))
+    store = ["--store", str(folder)]
+    b.time(scale, f"process: add {count} postings (index extended, labels taken in)",
+           lambda: _process([exe, *store, "add", str(made)]), repeat=1)
+    b.time(scale, "process: path --to an added posting by title, after the add",
+           lambda: _process([exe, *store, "path", "--to", f"Added posting {count // 2}"]))
+    shutil.rmtree(made.parent, ignore_errors=True)
 
 
 def _bench_workspace_processes(b: Bench, scale: str, folder, posting: str) -> None:
