@@ -112,10 +112,14 @@ class Constraint:
         """The parameter's local name: ``"minCount"``, ``"class"``..."""
         return self.parameter[len(str(SH)):]
 
-    def query(self) -> str | None:
+    def query(self, *, scan: bool = False) -> str | None:
         """The SPARQL SELECT of the focus nodes (``?f``) and values (``?v``) that break it.
 
         None when the constraint cannot fail (``sh:minCount 0``, ``sh:uniqueLang false``).
+        ``scan`` (``sh:minCount 1`` only): remove the subjects of all of
+        ``path``'s triples from the focus nodes (``MINUS``, which reads every
+        triple once) instead of looking each focus node up (``NOT EXISTS``);
+        measured on Oxigraph, a lookup costs about as much as reading four triples.
 
         Examples
         --------
@@ -129,6 +133,8 @@ class Constraint:
             n = int(value)
             if n <= 0:
                 return None
+            if n == 1 and scan:
+                return f"SELECT DISTINCT ?f WHERE {{ {{ {self._focus()} }} MINUS {{ ?f {p} ?v }} }}"
             if n == 1:
                 return f"SELECT DISTINCT ?f WHERE {{ {self._focus()} FILTER NOT EXISTS {{ ?f {p} ?v }} }}"
             return (f"SELECT ?f WHERE {{ {self._focus()} OPTIONAL {{ ?f {p} ?v }} }} "
@@ -390,11 +396,23 @@ def shape_constraints(path=None) -> list[Constraint]:
     return list(_parsed(str(path), path.stat().st_mtime))
 
 
+def _count(store, pattern: str, cap: int | None = None) -> int:
+    inner = f"SELECT * WHERE {{ {pattern} }}" + (f" LIMIT {cap}" if cap is not None else "")
+    (row,) = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {inner} }}", use_default_graph_as_union=True)
+    return int(row["n"].value)
+
+
+def _cheaper_to_scan(store, c: Constraint) -> bool:
+    """Whether ``c.path`` has fewer than four triples per focus node (counted no further than that)."""
+    cap = 4 * _count(store, c._focus())
+    return cap > 0 and _count(store, f"?f <{c.path}> ?v", cap) < cap
+
+
 def _run(store, c: Constraint) -> set[Finding]:
     """The findings of one constraint (its query, then :meth:`Constraint.decide` on each row)."""
     from .store import _from_ox
 
-    query = c.query()
+    query = c.query(scan=c.kind == "minCount" and _cheaper_to_scan(store, c))
     found: set[Finding] = set()
     if query is None:
         return found
