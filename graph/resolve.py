@@ -323,17 +323,19 @@ class LabelTable:
                 return sorted(URIRef(h) for h in hits)
         return []
 
-    def names(self, classes: set | None) -> dict[str, URIRef]:
-        """As :meth:`LabelIndex.names` (reads every label: only for suggestions after a miss)."""
-        types: dict = {}
-        if classes is not None:
-            for iri, c in self._db.execute("SELECT iri, class FROM types"):
-                types.setdefault(iri, set()).add(c)
-        wanted = {str(c) for c in classes} if classes is not None else None
+    def names(self, classes: set | None) -> dict[str, str]:
+        """As :meth:`LabelIndex.names`, IRIs as strings (reads every label: only for suggestions after
+        a miss). The classes are checked in SQLite, through its index of types by IRI."""
+        if classes is None:
+            rows = self._db.execute("SELECT key, iri FROM labels WHERE tier < 2 ORDER BY tier, rowid")
+        else:
+            wanted = sorted(str(c) for c in classes)
+            rows = self._db.execute(
+                "SELECT key, iri FROM labels l WHERE tier < 2 AND EXISTS (SELECT 1 FROM types t WHERE "
+                f"t.iri = l.iri AND t.class IN ({', '.join('?' * len(wanted))})) ORDER BY tier, rowid", wanted)
         out: dict = {}
-        for key, iri in self._db.execute("SELECT key, iri FROM labels WHERE tier < 2 ORDER BY tier, rowid"):
-            if wanted is None or types.get(iri, set()) & wanted:
-                out.setdefault(key, URIRef(iri))
+        for key, iri in rows:
+            out.setdefault(key, iri)
         return out
 
 
@@ -369,6 +371,63 @@ def _kind_text(kind) -> str | None:
     return " or ".join(kinds)
 
 
+_BUCKETS = 64
+_CHUNK = 65536
+
+
+def close_matches(word: str, candidates: list[str], n: int = 5, cutoff: float = 0.6) -> list[str]:
+    """What ``difflib.get_close_matches(word, candidates, n, cutoff)`` returns, found faster.
+
+    Each candidate's similarity is bounded first, for all of them at once with
+    numpy: ``2 * shared / total`` length, sharing counted over characters hashed
+    into 64 buckets (an over-count, so never below difflib's own ratio). Exact
+    ratios are then computed in order of that bound, until the next bound is
+    below the n-th best ratio found: the same answer, ties included, after a few
+    hundred ratios instead of one per name (a miss among 350k names).
+
+    Examples
+    --------
+    >>> close_matches("dartt", ["dart", "flutter", "darts", "kotlin"])
+    ['dart', 'darts']
+    """
+    import heapq
+
+    import numpy as np
+
+    if not candidates or n <= 0:
+        return []
+    matcher = difflib.SequenceMatcher()
+    matcher.set_seq2(word)
+    want = np.bincount(np.frombuffer(word.encode("utf-32-le"), dtype=np.uint32) % _BUCKETS, minlength=_BUCKETS)
+    bounds = []
+    for start in range(0, len(candidates), _CHUNK):
+        part = candidates[start:start + _CHUNK]
+        lengths = np.fromiter(map(len, part), dtype=np.int64, count=len(part))
+        codes = np.frombuffer("".join(part).encode("utf-32-le"), dtype=np.uint32) % _BUCKETS
+        owner = np.repeat(np.arange(len(part)), lengths)
+        counts = np.bincount(owner * _BUCKETS + codes, minlength=len(part) * _BUCKETS).reshape(len(part), _BUCKETS)
+        shared = np.minimum(counts, want).sum(axis=1)
+        total = lengths + len(word)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            bounds.append(np.where(total > 0, 2.0 * shared / np.maximum(total, 1), 1.0))
+    bound = np.concatenate(bounds)
+    order = np.flatnonzero(bound >= cutoff)
+    order = order[np.argsort(-bound[order], kind="stable")]
+    best: list = []  # (ratio, name), at most n: difflib keeps the n largest pairs
+    for i in order:
+        if len(best) == n and bound[i] < best[0][0]:
+            break
+        x = candidates[i]
+        matcher.set_seq1(x)
+        if matcher.real_quick_ratio() >= cutoff and matcher.quick_ratio() >= cutoff and matcher.ratio() >= cutoff:
+            item = (matcher.ratio(), x)
+            if len(best) < n:
+                heapq.heappush(best, item)
+            elif item > best[0]:
+                heapq.heapreplace(best, item)
+    return [x for _, x in sorted(best, reverse=True)]
+
+
 def resolve(kg, name: str, kind: str | Iterable[str] | None = None) -> URIRef:
     """Resolve ``name`` in ``kg``; see :meth:`KnowledgeGraph.resolve`."""
     classes = _classes(kind)
@@ -402,11 +461,14 @@ def resolve(kg, name: str, kind: str | Iterable[str] | None = None) -> URIRef:
         return hits[0]
     if len(hits) > 1:
         raise AmbiguousEntityError(name, [(curie(h), label(kg, h)) for h in hits])
+    if not name.strip():
+        raise UnknownEntityError(name, [], kind=_kind_text(kind))
     names = index.names(classes)
-    close = difflib.get_close_matches(normalize(name), list(names), n=5, cutoff=0.6)
+    close = close_matches(normalize(name), list(names), n=5, cutoff=0.6)
     suggestions = []
     for key in close:
-        shown = f"{label(kg, names[key])} ({curie(names[key])})"
+        iri = URIRef(names[key])
+        shown = f"{label(kg, iri)} ({curie(iri)})"
         if shown not in suggestions:
             suggestions.append(shown)
     raise UnknownEntityError(name, suggestions, kind=_kind_text(kind))

@@ -1,6 +1,8 @@
 """Names people type resolve to one entity, or fail with candidates or suggestions."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from careergraph.graph import AmbiguousEntityError, UnknownEntityError
 
@@ -186,3 +188,38 @@ def test_prefetched_labels_are_the_ones_read_one_at_a_time(ws_dir, monkeypatch, 
             assert prefetched[iri] == kg.label(iri) == memory.label(iri), iri
     assert prefetched[URIRef("https://w3id.org/careergraph/posting/two-titles")] == "A title"
     assert prefetched[URIRef("https://w3id.org/careergraph/skill/dart")] == "Dart (rdfs)"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(st.sampled_from("abcdeé dart-1"), max_size=8),
+       st.lists(st.text(st.sampled_from("abcdeé dart-1\u4e00"), max_size=12), max_size=40),
+       st.integers(1, 6), st.sampled_from([0.0, 0.3, 0.6, 0.9]))
+def test_close_matches_are_difflibs(word, candidates, n, cutoff):
+    """The bounded search returns what difflib returns, order and ties included."""
+    import difflib
+
+    from careergraph.graph.resolve import close_matches
+
+    assert close_matches(word, candidates, n, cutoff) == difflib.get_close_matches(word, candidates, n, cutoff)
+
+
+def test_close_matches_at_scale_are_difflibs():
+    import difflib
+    import random
+
+    from careergraph.graph.resolve import close_matches
+
+    rnd = random.Random(5)
+    words = ["test", "developer", "data", "reactive", "fresh", "posting", "kotlin", "flutter"]
+    names = [f"{rnd.choice(words)} {rnd.choice(words)} {rnd.randint(1, 99999)}" for _ in range(30000)]
+    for query in ("test develper 6084", "fresh postin 17", "kotlin", "zzzz"):
+        assert close_matches(query, names, 5, 0.6) == difflib.get_close_matches(query, names, 5, 0.6)
+
+
+def test_an_empty_name_names_nothing_and_suggests_nothing():
+    from careergraph.graph import load
+
+    for name in ("", "   "):
+        with pytest.raises(UnknownEntityError) as err:
+            load().resolve(name, kind="posting")
+        assert "did you mean" not in str(err.value)
