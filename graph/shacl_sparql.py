@@ -43,6 +43,7 @@ References
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -459,11 +460,21 @@ def check_store(store, constraints=None, *, workers: int | None = None) -> set[F
         constraints = shape_constraints()
     workers = workers or min(4, os.cpu_count() or 1)
     found: set[Finding] = set()
-    if workers <= 1:
-        for c in constraints:
-            found |= _run(store, c)
+    rdflib_log = logging.getLogger("rdflib.term")
+    rdflib_log.addFilter(_quiet_ill_typed)  # each ill-typed value is a finding; no traceback for it
+    try:
+        if workers <= 1:
+            for c in constraints:
+                found |= _run(store, c)
+            return found
+        with ThreadPoolExecutor(workers) as pool:
+            for part in pool.map(lambda c: _run(store, c), constraints):
+                found |= part
         return found
-    with ThreadPoolExecutor(workers) as pool:
-        for part in pool.map(lambda c: _run(store, c), constraints):
-            found |= part
-    return found
+    finally:
+        rdflib_log.removeFilter(_quiet_ill_typed)
+
+
+def _quiet_ill_typed(record) -> bool:
+    """A logging filter: drop rdflib's warning (with a traceback) about a literal it cannot convert."""
+    return not str(record.msg).startswith("Failed to convert Literal lexical form")
