@@ -581,8 +581,9 @@ def from_oxigraph(term):
 # Oxigraph evaluates the query without it and Python orders the rows as SPARQL
 # does (unbound, blank nodes, IRIs by their text, then literals: numbers by
 # value, strings by code point, booleans false first). Values outside that
-# (language-tagged strings, dates, literals of several kinds in one key) make
-# Oxigraph sort after all.
+# (language-tagged strings, dates, literals of several kinds in one key) are
+# ordered by Oxigraph in an empty store, the key values written as VALUES; only
+# where those hold blank nodes too is the query run again with its ORDER BY.
 
 @dataclass(frozen=True)
 class _Order:
@@ -722,18 +723,49 @@ def _tie_key(row) -> tuple:
                                            getattr(v, "language", None) or "") for v in row)
 
 
+def _engine_order(rows: list, active: list) -> list[int]:
+    """Row indices in Oxigraph's ORDER BY of the key values, ties by whole rows.
+
+    For values whose order Python does not reproduce (language-tagged
+    strings, dates, literals of several kinds): the key values alone are
+    sorted by Oxigraph, in an empty in-memory store (no term is read from
+    disk), so the rows come in the order Oxigraph's own ORDER BY gives them.
+    Blank nodes cannot be written in a query: :class:`_Unsortable`.
+    """
+    import pyoxigraph as ox
+
+    ranked = sorted(range(len(rows)), key=lambda i: _tie_key(rows[i]))
+    rank = {index: r for r, index in enumerate(ranked)}
+    try:
+        lines = "\n".join("(" + " ".join("UNDEF" if row[p] is None else sparql_term(row[p]) for p, _ in active)
+                          + f" {rank[i]})" for i, row in enumerate(rows))
+    except QueryError as err:
+        raise _Unsortable(str(err)) from err
+    variables = " ".join(f"?k{j}" for j in range(len(active)))
+    keys = " ".join(f"{'DESC' if desc else 'ASC'}(?k{j})" for j, (_, desc) in enumerate(active))
+    text = f"SELECT ?r WHERE {{ VALUES ({variables} ?r) {{\n{lines}\n}} }} ORDER BY {keys} ?r"
+    return [ranked[int(solution[0].value)] for solution in ox.Store().query(text)]
+
+
 def _sort_rows(names: list, rows: list, order: _Order) -> tuple[list, list]:
     """``rows`` in the order of ``order.keys`` (ties in a fixed order), hidden keys dropped."""
     position = {n: i for i, n in enumerate(names)}
     active = [(position[n], desc) for n, desc in order.keys if n in position]  # a key not in
-    columns = [_column_keys([row[i] for row in rows]) for i, _ in active]  # scope is unbound everywhere
-    composite = list(zip(*columns)) if columns else [()] * len(rows)
-    indices = list(range(len(rows)))
-    if any(desc for _, desc in active):
-        for keys, (_, desc) in reversed(list(zip(columns, active))):  # stable sorts, last key first
-            indices.sort(key=keys.__getitem__, reverse=desc)
+    try:  # scope is unbound everywhere
+        columns = [_column_keys([row[i] for row in rows]) for i, _ in active]
+    except _Unsortable:
+        columns = None
+    if columns is None:
+        indices = _engine_order(rows, active)
+        composite = [tuple(rows[i][p] for p, _ in active) for i in range(len(rows))]  # ties: in place
     else:
-        indices.sort(key=composite.__getitem__)
+        composite = list(zip(*columns)) if columns else [()] * len(rows)
+        indices = list(range(len(rows)))
+        if any(desc for _, desc in active):
+            for keys, (_, desc) in reversed(list(zip(columns, active))):  # stable sorts, last key first
+                indices.sort(key=keys.__getitem__, reverse=desc)
+        else:
+            indices.sort(key=composite.__getitem__)
     ordered, i, n = [], 0, len(indices)
     while i < n:  # rows the keys leave tied: in the order of their whole values
         j, key = i + 1, composite[indices[i]]

@@ -96,7 +96,10 @@ def old_text(name: str) -> str:
 
 
 def key(term):
-    """Numbers by value (Oxigraph writes them canonically), other terms as they are."""
+    """Numbers by value (Oxigraph writes them canonically), blank nodes alike (SPARQL leaves
+    their order open), other terms as they are."""
+    if isinstance(term, BNode):
+        return "_:"
     if isinstance(term, Literal) and term.datatype is not None:
         value = term.toPython()
         if not isinstance(value, Literal):
@@ -126,6 +129,7 @@ ORDER_COLUMNS = {
     "skills-in-several-postings": ("postings", "skill"),
     "postings-requiring-skill": ("posting", "requirement", "asked"),
     "skills-by-category": ("category", "skill"),
+    "provenance": ("predicate", "object", "source"),
 }
 
 
@@ -137,6 +141,8 @@ def cases(memory):
     out.append(("skills-in-several-postings", {"min": 2, "narrower": "true"}))  # DESC(?postings) ?skill
     out += [("postings-requiring-skill", {"skill": s}) for s in broad[:2] + ["skill:x-niche", "skill:x-niche3"]]
     out.append(("skills-by-category", {}))
+    # objects of several kinds (IRIs, plain and language-tagged strings): ordered by Oxigraph in memory
+    out += [("provenance", {"subject": s}) for s in ("posting:x-two-titles", "posting:p000001")]
     return out
 
 
@@ -170,9 +176,13 @@ def test_rewrites_give_the_old_rows_on_both_engines(memory, oxi):
         columns = ORDER_COLUMNS[name]
         bindings = bind_parameters(memory, named, params)
         old = old_text(name) if name in REWRITTEN else named.text
-        expected = runs(run_sparql(memory, old, bindings=bindings), columns)
+        oxigraph_sorts = run_sparql(oxi, old, bindings=bind_parameters(oxi, named, params))
+        if name == "provenance":  # the sources are named graphs: the workspace names them its own way
+            expected = runs(oxigraph_sorts, columns)
+        else:
+            expected = runs(run_sparql(memory, old, bindings=bindings), columns)
         answers = {
-            "old text, Oxigraph sorts": run_sparql(oxi, old, bindings=bind_parameters(oxi, named, params)),
+            "old text, Oxigraph sorts": oxigraph_sorts,
             "new text, Oxigraph, sorted in Python": run_named(oxi, name, **params),
         }
         if name in REWRITTEN:
@@ -232,7 +242,8 @@ def _key_terms():
 @given(rows=st.lists(st.tuples(_key_terms(), _key_terms()), min_size=1, max_size=12),
        descending=st.tuples(st.booleans(), st.booleans()))
 def test_python_order_is_oxigraph_order(rows, descending):
-    """Rows of random terms: Python orders them as Oxigraph's ORDER BY does, or says it cannot."""
+    """Rows of random terms: Python orders them as Oxigraph's ORDER BY does (itself, or by Oxigraph
+    in an empty store where Python's order differs), or says it cannot."""
     store = ox.Store()
     for i, (a, b) in enumerate(rows):
         row = ox.NamedNode(f"{NS}row{i}")
@@ -251,10 +262,11 @@ def test_python_order_is_oxigraph_order(rows, descending):
     names, got = from_tsv(unordered.serialize(format=ox.QueryResultsFormat.TSV)) if expected else (["a", "b", "row"], [])
     try:
         _, ordered = _sort_rows(names, got, plan)
-    except _Unsortable:
-        kinds = {type(v).__name__ + (getattr(v, "language", None) or "") for r in expected for v in r[:2]
-                 if isinstance(v, Literal)}
-        assert kinds, "only literals make Python give the sort back to Oxigraph"
+    except _Unsortable:  # only blank nodes beside values Python does not order: Oxigraph runs it again
+        values = [v for r in expected for v in r[:2]]
+        assert any(isinstance(v, BNode) for v in values)
+        assert any(isinstance(v, Literal) and (v.language or len({type(v.toPython())} - {str}) > 0)
+                   for v in values)
         return
     # keys equal on rows Oxigraph may order either way: compare the key columns, then the rows
     assert [tuple(key(v) for v in r[:2]) for r in ordered] == [tuple(key(v) for v in r[:2]) for r in expected]
