@@ -141,6 +141,39 @@ def _store_subgraph(kg, names: list, focus, depth: int) -> Dataset:
     return out
 
 
+#: The formats a workspace's whole export is written in by Oxigraph itself.
+_OX_FORMATS = {"nt": "N_TRIPLES", "ttl": "TURTLE", "trig": "TRIG", "jsonld": "JSON_LD"}
+
+
+def _store_export(kg, fmt: str, names: list) -> str:
+    """The whole export of a workspace, written by Oxigraph (no rdflib term is made).
+
+    Each source graph is dumped as N-Triples in Rust; ``nt`` keeps each line
+    once (the union of the sources), ``trig`` wraps each graph's lines in a
+    graph block, and ``ttl``/``jsonld`` go through an in-memory Oxigraph store
+    (the union, written with careergraph's prefixes). Blank nodes keep the
+    store's labels, so a node two sources share stays one node. On the L
+    benchmark data this takes about a minute, where building the rdflib
+    Dataset did not finish in five.
+    """
+    import pyoxigraph as ox
+
+    store = kg._oxigraph
+    parts = [(name, store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(str(name))))
+             for name in names]
+    if fmt == "nt":
+        return "".join(dict.fromkeys(line for _, data in parts
+                                     for line in data.decode("utf-8").splitlines(keepends=True)))
+    if fmt == "trig":
+        return "".join(f"<{name}> {{\n{data.decode('utf-8')}}}\n" for name, data in parts if data)
+    union = ox.Store()
+    for _, data in parts:
+        union.load(data, format=ox.RdfFormat.N_TRIPLES)
+    prefixes = {prefix: str(ns) for prefix, ns in PREFIXES.items()}
+    return union.dump(format=getattr(ox.RdfFormat, _OX_FORMATS[fmt]), from_graph=ox.DefaultGraph(),
+                      prefixes=prefixes).decode("utf-8")
+
+
 _XSD_STRING = URIRef("http://www.w3.org/2001/XMLSchema#string")
 
 
@@ -233,6 +266,8 @@ def export(kg, fmt: str, *, focus=None, depth: int = 1, bundled: bool = True) ->
     """
     if fmt not in EXPORT_FORMATS:
         raise UsageError(f"unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
+    if focus is None and fmt in _OX_FORMATS and is_store_backed(kg):
+        return _store_export(kg, fmt, [n for n in _sources(kg, bundled) if n != DATASET_DEFAULT_GRAPH_ID])
     ds = subgraph(kg, focus=focus, depth=depth, bundled=bundled)
     if fmt == "trig":
         return ds.serialize(format="trig")

@@ -122,3 +122,52 @@ def test_docstring_examples_run(module):
     mod = importlib.import_module(f"careergraph.graph.{module}")
     failed, _ = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
     assert failed == 0
+
+
+# -- a workspace's whole export, written by Oxigraph ------------------------------------------------
+EXTRA = """@prefix cg: <https://w3id.org/careergraph/ns#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix skill: <https://w3id.org/careergraph/skill/> .
+<https://w3id.org/careergraph/person/zoe> a cg:Person ; rdfs:label "Zoë", "Zoe"@en, "Zoe"@de ;
+  cg:hasSkill skill:dart ; rdfs:comment [ rdfs:label "a note\\twith a tab" ; cg:effortHours 2.5 ] .
+skill:dart a cg:Skill .
+"""
+
+
+@pytest.fixture(scope="module")
+def export_ws(tmp_path_factory):
+    from careergraph.graph.workspace import init_workspace
+
+    folder = tmp_path_factory.mktemp("export-ws")
+    (folder / "zoe.ttl").write_text(EXTRA, encoding="utf-8")
+    ws = init_workspace(folder / "ws")
+    ws.add(folder / "zoe.ttl")
+    yield ws
+    ws.close()
+
+
+@pytest.mark.parametrize("bundled", [True, False])
+@pytest.mark.parametrize("fmt", ["nt", "ttl", "jsonld", "trig"])
+def test_whole_workspace_export_is_the_rdflib_export(export_ws, fmt, bundled):
+    """Oxigraph writes the workspace's export: the same graph (or the same graphs, for TriG), blank
+    nodes and languages included, as the rdflib route gives; the Dataset of the store is not made."""
+    from careergraph.graph import export as export_module
+
+    ws_kg = export_ws.knowledge_graph()
+    native = export(ws_kg, fmt, bundled=bundled)
+    assert ws_kg._dataset is None, "the whole store was not copied into rdflib"
+    reference = export_module.subgraph(ws_kg, bundled=bundled)
+    if fmt == "trig":
+        got = Dataset()
+        got.parse(data=native, format="trig")
+        names = {g.identifier for g in reference.graphs() if len(g)}
+        assert {g.identifier for g in got.graphs() if len(g)} == names
+        assert len(names) > (5 if bundled else 0)
+        for name in names:
+            assert isomorphic(got.graph(name), reference.graph(name)), name
+        return
+    got = Graph().parse(data=native, format=PARSERS[fmt])
+    want = export_module._union(reference)
+    assert len(got) == len(want) > (1000 if bundled else 5) and isomorphic(got, want)
+    if fmt == "nt":
+        assert len(native.splitlines()) == len(got), "each triple written once"
