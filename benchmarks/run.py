@@ -441,6 +441,7 @@ def _bench_workspace_processes(b: Bench, scale: str, folder, posting: str) -> No
         ("process: path --to a posting", ["path", "--to", posting]),
         ("process: next --limit 10", ["next", "--limit", "10"]),
         ("process: info", ["info"]),
+        ("process: validate (SHACL as SPARQL)", ["validate"]),
     ]
     _process([exe, *store, "rank", "postings", "--limit", "1"])  # the index is built and saved once
     for case, args in cases:
