@@ -45,6 +45,7 @@ import contextlib
 import functools
 import gc
 import multiprocessing
+import operator
 import re
 import sys
 import time
@@ -690,9 +691,9 @@ def _column_keys(values) -> list:
     A column of one kind of term (all IRIs, all numbers...) gets the plain
     values as keys, which Python compares fastest; a mixed one ``(rank, value)``.
     """
-    keys, groups, kinds, made = [], set(), set(), {}
-    for v in values:
-        key = made.get(v)
+    keys, groups, kinds, made = [], set(), set(), {}  # made: by id (rows share their terms; hashing
+    for v in values:  # an rdflib Literal costs more than comparing it)
+        key = made.get(id(v))
         if key is None:
             if v is None:
                 key = (0, "")
@@ -706,14 +707,13 @@ def _column_keys(values) -> list:
                 key = (3, value)
             else:
                 raise _Unsortable(repr(v))
-            made[v] = key
+            made[id(v)] = key
             groups.add(key[0])
         keys.append(key)
     if len(kinds) > 1:  # numbers and strings in one key: engines order them differently
         raise _Unsortable("literals of several kinds")
     if len(groups) == 1:
-        flat = {v: key[1] for v, key in made.items()}
-        return [flat[v] for v in values]
+        return [key[1] for key in keys]
     return keys
 
 
@@ -780,7 +780,8 @@ def _sort_rows(names: list, rows: list, order: _Order) -> tuple[list, list]:
     if order.hidden:
         keep = [i for i, n in enumerate(names) if n not in order.hidden]
         names = [names[i] for i in keep]
-        rows = [tuple(row[i] for i in keep) for row in rows]
+        pick = operator.itemgetter(*keep)
+        rows = [pick(row) for row in rows] if len(keep) > 1 else [(pick(row),) for row in rows]
         if order.distinct:
             rows = list(dict.fromkeys(rows))
     return names, rows
