@@ -442,6 +442,8 @@ def _bench_workspace_processes(b: Bench, scale: str, folder, posting: str) -> No
         ("process: next --limit 10", ["next", "--limit", "10"]),
         ("process: info", ["info"]),
         ("process: validate (SHACL as SPARQL)", ["validate"]),
+        ("process: query run postings-by-seniority (100k rows, 10000 shown)",
+         ["query", "run", "postings-by-seniority", "--timeout", "120"]),
     ]
     _process([exe, *store, "rank", "postings", "--limit", "1"])  # the index is built and saved once
     for case, args in cases:

@@ -49,8 +49,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
-import multiprocessing
 import operator
+import os
 import re
 import sys
 import time
@@ -95,7 +95,7 @@ DEFAULT_TIMEOUT = 30.0
 
 #: How the evaluation process starts: ``fork`` (fast, shares the loaded graph)
 #: where available, else ``spawn`` (the graph is sent to the child as N-Quads).
-START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+START_METHOD = "fork" if hasattr(os, "fork") else "spawn"  # multiprocessing's test, without its import
 
 _QUERY_TYPES = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT",
                 "DescribeQuery": "DESCRIBE"}
@@ -934,6 +934,8 @@ def _run_in_child(kg, text, query, bindings, limit, timeout, method):
 
 def _run_process(target, args, timeout, method):
     """Run ``target(conn, *args)`` in a child process; its answer, or the error it reported."""
+    import multiprocessing
+
     ctx = multiprocessing.get_context(method)
     receiver, sender = ctx.Pipe(duplex=False)
     args = (sender, *args)
