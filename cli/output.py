@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import shutil
-
 import click
 
 __all__ = ["table", "echo_json"]
@@ -23,6 +20,8 @@ def table(headers, rows, *, width=None) -> str:
     for row in rows:
         for i, v in enumerate(row):
             widths[i] = max(widths[i], len(v))
+    import shutil  # here, not at import: `careergraph --help` stays fast
+
     total = width or shutil.get_terminal_size((120, 24)).columns
     gap = 2
     while sum(widths) + gap * (len(widths) - 1) > total and max(widths) > 8:
@@ -41,4 +40,6 @@ def table(headers, rows, *, width=None) -> str:
 
 def echo_json(data) -> None:
     """Print ``data`` as indented JSON (UTF-8, not escaped)."""
+    import json
+
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False))
