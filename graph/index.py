@@ -846,7 +846,9 @@ def _native_requirements(store, graph: str | None = None) -> tuple[dict, dict]:
 
     within = ""
     if graph is not None:
-        within = (f"{{ SELECT DISTINCT ?t WHERE {{ GRAPH <{graph}> {{ {{ ?t <{CG.requiresSkill}> ?x }} "
+        from .neighbourhood import iri_ref
+
+        within = (f"{{ SELECT DISTINCT ?t WHERE {{ GRAPH {iri_ref(graph)} {{ {{ ?t <{CG.requiresSkill}> ?x }} "
                   f"UNION {{ ?t <{CG.needsSkill}> ?x }} UNION {{ ?t a <{CG.JobPosting}> }} "
                   f"UNION {{ ?t a <{CG.Role}> }} }} }} }}")
     kinds: dict = {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["select_iris"]
+__all__ = ["select_iris", "unescape"]
 
 
 def select_iris(store, query: str) -> list[tuple]:
@@ -51,13 +51,17 @@ def _cell(cell: str):
     if len(cell) >= 2 and cell[0] == "<" and cell[-1] == ">":
         return cell[1:-1]
     if len(cell) >= 2 and cell[0] == '"' == cell[-1]:
-        text = cell[1:-1]
-        return _ESCAPE.sub(_unescape, text) if "\\" in text else text
+        return unescape(cell[1:-1])
     return None
 
 
-_ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))")
+_ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))", re.S)
 _ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "b": "\b", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
+
+
+def unescape(text: str) -> str:
+    """The text of a string written with SPARQL/N-Triples escapes (``\\t``, ``\\u00e9``...)."""
+    return _ESCAPE.sub(_unescape, text) if "\\" in text else text
 
 
 def _unescape(match) -> str:

@@ -100,13 +100,9 @@ def _labels_within(store, graphs) -> tuple[list, dict]:
     """``(types, {property: labels})`` stated in the named graphs ``graphs`` of a pyoxigraph store,
     and of the graphs themselves (named in a catalog), as :class:`LabelIndex` reads them."""
     from .native import select_iris
+    from .neighbourhood import values as iri_values
 
-    names = []
-    for g in graphs:
-        if not _PLAIN_IRI.fullmatch(str(g)):
-            raise ValueError(f"not a graph name: {g!r}")
-        names.append(f"<{g}>")
-    values = " ".join(names)
+    values = iri_values(graphs)
     props = (*_PRIMARY, *_SECONDARY)
     wanted = " ".join(f"<{p}>" for p in (RDF.type, *props))
     iri = partial(str.__new__, URIRef)  # IRIs read from the store: valid already
@@ -123,9 +119,6 @@ def _labels_within(store, graphs) -> tuple[list, dict]:
         else:
             by_name[p].append((iri(s), text))
     return types, labels
-
-
-_PLAIN_IRI = re.compile(r"[a-z][a-z0-9+.-]*:[^\s<>\"{}|^`\\]+")
 
 
 class LabelIndex:
@@ -382,8 +375,8 @@ def close_matches(word: str, candidates: list[str], n: int = 5, cutoff: float = 
     numpy: ``2 * shared / total`` length, sharing counted over characters hashed
     into 64 buckets (an over-count, so never below difflib's own ratio). Exact
     ratios are then computed in order of that bound, until the next bound is
-    below the n-th best ratio found: the same answer, ties included, after a few
-    hundred ratios instead of one per name (a miss among 350k names).
+    below the n-th best ratio found: the same answer, ties included (a miss on
+    the L benchmark workspace: 1.9 s where difflib alone took 14.7 s).
 
     Examples
     --------

@@ -12,6 +12,7 @@ from rdflib import XSD, BNode, Graph, Literal, URIRef, Variable
 from rdflib.query import Result, ResultRow
 
 from .errors import QueryError, UsageError
+from .native import unescape
 
 __all__ = [
     "QueryResult",
@@ -248,16 +249,7 @@ def to_tsv(vars, rows) -> str:
 # splitting the text is several times faster, and each distinct cell is made an
 # rdflib term once.
 
-_TSV_ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))", re.S)
-_TSV_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "b": "\b", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
 _DECIMAL = re.compile(r"[+-]?[0-9]*\.[0-9]+")
-
-
-def _tsv_unescape(match) -> str:
-    short, long, char = match.groups()
-    if short or long:
-        return chr(int(short or long, 16))
-    return _TSV_ESCAPES.get(char, char)
 
 
 def _tsv_cell(cell: str):
@@ -270,8 +262,7 @@ def _tsv_cell(cell: str):
     if first == '"':
         end = cell.rfind('"')
         text = cell[1:end]
-        if "\\" in text:
-            text = _TSV_ESCAPE.sub(_tsv_unescape, text)
+        text = unescape(text)
         rest = cell[end + 1:]
         if not rest:
             return Literal(text)

@@ -38,19 +38,17 @@ def _files_of(kg, nodes) -> dict:
     store = kg.oxigraph
     if store is None:
         return {node: _file_of(kg, node) for node in nodes}
-    from .native import select_iris
+    from .neighbourhood import _select
 
     files = {str(name): rank for name, rank in _rank(kg).items()}
     best: dict = {}
     todo = sorted({n for n in nodes if isinstance(n, URIRef)})
     for position in ("?n ?p ?o", "?s ?p ?n"):  # as the subject first; as an object only if never a subject
-        for start in range(0, len(todo), 2000):
-            chunk = " ".join(f"<{n}>" for n in todo[start:start + 2000])
-            query = f"SELECT DISTINCT ?n ?g WHERE {{ VALUES ?n {{ {chunk} }} GRAPH ?g {{ {position} }} }}"
-            for node, graph in select_iris(store, query):
-                rank = files.get(graph)
-                if rank is not None and (node not in best or rank < best[node]):
-                    best[node] = rank
+        query = f"SELECT DISTINCT ?n ?g WHERE {{ VALUES ?n {{ {{values}} }} GRAPH ?g {{ {position} }} }}"
+        for node, graph in _select(store, query, todo):
+            rank = files.get(graph)
+            if rank is not None and (node not in best or rank < best[node]):
+                best[node] = rank
         todo = [n for n in todo if str(n) not in best]
     out = {node: best[str(node)][1] if str(node) in best else "-" for node in nodes if isinstance(node, URIRef)}
     for node in nodes:  # blank nodes cannot be named in a query: looked up one by one
