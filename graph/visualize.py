@@ -284,10 +284,11 @@ def graph_view(kg, *, types: Iterable[str] | str = DEFAULT_TYPES, focus=None, de
             drawn.add(focus_iri)
             drawn = _neighbourhood(facts, drawn, focus_iri, depth) | on_path
     if len(drawn) > max_nodes:
+        near = (f"the path's own neighbourhood with --focus {kg.curie(target)}" if target and focus_iri is None
+                else "one entity's neighbourhood with --focus ENTITY [--depth K]")
         raise UsageError(
             f"the view has {'' if complete else 'at least '}{len(drawn)} nodes, more than the limit of "
-            f"{max_nodes}: draw one "
-            "entity's neighbourhood with --focus ENTITY [--depth K], fewer kinds with --types "
+            f"{max_nodes}: draw {near}, fewer kinds with --types "
             "(e.g. --types component,role), or raise --max-nodes")
     if store_backed:
         facts.read(drawn)

@@ -152,6 +152,17 @@ def test_max_nodes_refusal(kg):
     assert f"{size} nodes" in message and "--focus" in message and "--types" in message
 
 
+def test_max_nodes_refusal_with_a_path_names_the_focus_that_draws_it(kg):
+    target = "posting:effective-senior-flutter-developer"
+    size = len(expected_nodes(kg, DEFAULT_TYPES))
+    with pytest.raises(UsageError) as err:
+        graph_view(kg, max_nodes=size - 1, path=["skill:dart"], path_target=target)
+    assert f"--focus {target}" in str(err.value)
+    # and the command it suggests draws the path
+    view = graph_view(kg, max_nodes=size - 1, path=["skill:dart"], path_target=target, focus=target)
+    assert {target, "skill:dart"} <= {kg.curie(n.id) for n in view.nodes}
+
+
 def test_layout_is_seeded(kg):
     first = {n.id: (n.x, n.y) for n in graph_view(kg).nodes}
     again = {n.id: (n.x, n.y) for n in graph_view(kg).nodes}
