@@ -426,7 +426,17 @@ def _bench_add_postings(b: Bench, scale: str, folder, count: int = 1000) -> None
            lambda: _process([exe, *store, "add", str(made)]), repeat=1)
     b.time(scale, "process: path --to an added posting by title, after the add",
            lambda: _process([exe, *store, "path", "--to", f"Added posting {count // 2}"]))
+    b.time(scale, "process: info, first after the add",
+           lambda: _process([exe, *store, "info"]), repeat=1)
+    b.time(scale, f"process: remove the {count} added postings",
+           lambda: _process([exe, *store, "remove", str(made)]), repeat=1)
     shutil.rmtree(made.parent, ignore_errors=True)
+    with open_workspace(folder) as ws:
+        biggest = max((s for s in ws.sources() if s.kind == "user"), key=lambda s: s.triples, default=None)
+    if biggest is None:
+        return
+    b.time(scale, f"process: remove the biggest source ({biggest.triples:,} triples)",
+           lambda: _process([exe, *store, "remove", str(biggest.iri)]), repeat=1)
 
 
 def _bench_workspace_processes(b: Bench, scale: str, folder, posting: str) -> None:
