@@ -90,6 +90,9 @@ class NTriplesWriter:
         if not folder.is_dir():
             raise InvalidDataError("the folder to write into does not exist", path=self.path)
         fd, self._tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
+        umask = os.umask(0)  # mkstemp makes the file private (0600); the output is an ordinary file
+        os.umask(umask)
+        os.chmod(self._tmp, 0o666 & ~umask)
         self._fh = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
         return self
 
@@ -150,6 +153,7 @@ def _rows(path: Path, needed: tuple, counter: _Counter):
                 yield text
 
     reader = csv.reader(lines(), strict=True)
+    previous = 0  # the last line of the last complete row
     try:
         header = next(reader, None)
         if header is None:
@@ -162,19 +166,31 @@ def _rows(path: Path, needed: tuple, counter: _Counter):
         previous, rows = reader.line_num, 0
         for row in reader:
             line = previous + 1
-            previous = reader.line_num
             if not any(cell.strip() for cell in row):
+                previous = reader.line_num
                 continue
-            if len(row) > len(header):
-                raise InvalidDataError(f"row has {len(row)} fields but the header has {len(header)}",
-                                       path=path, line=line)
-            yield line, {name: (row[i] if i < len(row) else "") for name, i in columns.items()}
+            if len(row) != len(header):
+                raise InvalidDataError(_field_count(row, header, line, reader.line_num), path=path, line=line)
+            previous = reader.line_num
+            yield line, {name: row[i] for name, i in columns.items()}
             rows += 1
             if rows % _PROGRESS_EVERY == 0:
                 counter.report()
         counter.report()
     except csv.Error as err:
-        raise InvalidDataError(f"malformed CSV: {err}", path=path, line=reader.line_num) from err
+        # the row that went wrong starts after the last good one; the csv module may notice later
+        start = previous + 1
+        noticed = f" (noticed on line {reader.line_num})" if reader.line_num > start else ""
+        hint = "; is a quote (\") left open?" if '"' in str(err) or "end of data" in str(err) else ""
+        raise InvalidDataError(f"malformed CSV in the row starting on this line{noticed}: {err}{hint}",
+                               path=path, line=start) from err
+
+
+def _field_count(row, header, line, end) -> str:
+    lines = f", over lines {line}-{end}" if end > line else ""
+    hint = ("a quoted cell may run into the next rows: is a quote (\") left open?" if len(row) > len(header)
+            else "is a field or a comma missing?")
+    return f"the row has {len(row)} fields{lines} but the header has {len(header)}; {hint}"
 
 
 def _iri(value: str, column: str, path: Path, line: int) -> URIRef:
