@@ -458,6 +458,21 @@ def _bench_workspace_processes(b: Bench, scale: str, folder, posting: str) -> No
     _process([exe, *store, "rank", "postings", "--limit", "1"])  # the index is built and saved once
     for case, args in cases:
         b.time(scale, case, lambda args=args: _process([exe, *store, *args]))
+    # Floors, side by side: what any Python process pays before careergraph's own work, and the
+    # issue's prototype's way of answering a point lookup (a script on pyoxigraph alone).
+    marker = json.loads((Path(folder) / "careergraph-workspace.json").read_text(encoding="utf-8"))
+    oxdir = str(Path(folder) / marker.get("store", "oxigraph"))
+    lookup = (f"import pyoxigraph as ox; s = ox.Store.read_only({oxdir!r}); "
+              f"print(list(s.query('SELECT ?o WHERE {{ <{posting}> <https://w3id.org/careergraph/ns#requiresSkill> "
+              "?o }', use_default_graph_as_union=True)))")
+    floor = b.time(scale, "process floor: python + pyoxigraph point lookup (prototype)",
+                   lambda: _process([sys.executable, "-c", lookup]))
+    b.time(scale, "process floor: python -c pass", lambda: _process([sys.executable, "-c", "pass"]))
+    b.time(scale, "process floor: python + import click, rdflib, numpy",
+           lambda: _process([sys.executable, "-c", "import click, rdflib, numpy"]))
+    ours = next((r["median"] for r in b.rows if r.get("case") == cases[0][0] and r["scale"] == scale
+                 and "median" in r), None)
+    b.ratio(scale, "ratio: careergraph point lookup / prototype's, whole process", ours, floor)
 
 
 def render(rows: list[dict]) -> str:
