@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from rdflib import RDF, Dataset, Graph, Literal, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
@@ -11,7 +12,7 @@ from careergraph.ontology import PREFIXES
 
 from .errors import UsageError
 from .importing import serialize
-from .neighbourhood import _select, is_store_backed, quads_about
+from .neighbourhood import CHUNK, _select, iri_ref, is_store_backed, values
 
 __all__ = ["export", "EXPORT_FORMATS", "subgraph"]
 
@@ -62,8 +63,10 @@ def subgraph(kg, *, focus=None, depth: int = 1, bundled: bool = True) -> Dataset
     files (``cg:UserData`` descriptions in the default graph) is left out.
 
     On a workspace, with ``focus``, Oxigraph is asked for one level of the
-    neighbourhood at a time and then for the quads about the nodes kept;
-    the rdflib Dataset of the whole store is never made.
+    neighbourhood at a time and then for the quads about the nodes kept
+    (read as SPARQL TSV and parsed as N-Quads); the rdflib Dataset of the
+    whole store is never made. :func:`export` writes an RDF format of such
+    a neighbourhood with Oxigraph, without this Dataset either.
     """
     if depth < 0:
         raise UsageError(f"depth must be 0 or more, not {depth}")
@@ -124,21 +127,104 @@ def _store_neighbourhood(kg, names: list, focus: str, depth: int) -> set:
 
 def _store_subgraph(kg, names: list, focus, depth: int) -> Dataset:
     """:func:`subgraph` around ``focus`` in a workspace: the neighbourhood, then the quads about it."""
-    keep = {URIRef(n) for n in _store_neighbourhood(kg, names, str(focus), depth)}
-    wanted = [n for n in names if n != DATASET_DEFAULT_GRAPH_ID]
-    by_graph: dict = {name: [] for name in wanted}
-    for s, p, o, g in quads_about(kg, keep):
-        if g in by_graph and (isinstance(o, Literal) or p == RDF.type or o in keep):
-            by_graph[g].append((s, p, _plain(o)))
     out = Dataset()
     for prefix, ns in PREFIXES.items():
         out.bind(prefix, ns, override=True, replace=True)
-    for name in wanted:
-        if by_graph[name]:
-            target = out.graph(name)
-            for triple in by_graph[name]:
-                target.add(triple)
+    text = "".join(f"{line[:-2]} <{g}> .\n" for g, line in _focus_lines(kg, names, focus, depth))
+    if text:
+        out.parse(data=text, format="nquads")
     return out
+
+
+# The quads :func:`subgraph` keeps about the nodes, in one named graph, as SPARQL TSV cells, in
+# three parts. Oxigraph turns each IRI cell back into text (a lookup), and that is most of the
+# time: so the links between the nodes are found from their objects' side (a posting's
+# many links to skills outside the neighbourhood are never turned into text), the classes
+# with rdf:type bound, and only the literals need a test on every quad of the nodes.
+_ABOUT = {
+    "literal": "SELECT ?s ?p ?o WHERE { VALUES ?s { {values} } GRAPH {graph} { ?s ?p ?o } FILTER(isLiteral(?o)) }",
+    "type": f"SELECT ?s ?o WHERE {{ VALUES ?s {{ {{values}} }} GRAPH {{graph}} {{ ?s <{RDF.type}> ?o }} }}",
+    "link": f"SELECT ?s ?p ?o WHERE {{ VALUES ?o {{ {{values}} }} GRAPH {{graph}} {{ ?s ?p ?o }} "
+            f"FILTER(?p != <{RDF.type}>) }}",
+}
+
+_TYPE_CELL = f"<{RDF.type}>"
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+# Turtle's short forms, which SPARQL TSV uses for numbers and booleans.
+_SHORT_LITERALS = ((re.compile(r"[+-]?[0-9]+"), "integer"), (re.compile(r"[+-]?[0-9]*\.[0-9]+"), "decimal"),
+                   (re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][+-]?[0-9]+"), "double"),
+                   (re.compile(r"true|false"), "boolean"))
+
+
+def _nt_object(cell: str) -> str:
+    """A TSV cell as an N-Triples object (TSV may write ``1``, ``2.5`` or ``true`` bare)."""
+    if cell[:1] in ('"', "<") or cell.startswith("_:"):
+        return cell
+    for pattern, name in _SHORT_LITERALS:
+        if pattern.fullmatch(cell):
+            return f'"{cell}"^^<{_XSD}{name}>'
+    raise ValueError(f"unexpected SPARQL TSV term: {cell!r}")
+
+
+def _tsv(store, query: str) -> list[list[str]]:
+    import pyoxigraph as ox
+
+    data = store.query(query, use_default_graph_as_union=True).serialize(format=ox.QueryResultsFormat.TSV)
+    return [row.split("\t") for row in data.decode("utf-8").split("\n")[1:] if row]
+
+
+def _focus_lines(kg, names: list, focus, depth: int) -> list[tuple[str, str]]:
+    """``(graph IRI, N-Triples line)`` for each quad :func:`subgraph` keeps around ``focus`` in a workspace.
+
+    The quads are read as SPARQL TSV (terms written by Oxigraph, in Rust)
+    and never become rdflib terms.
+    """
+    store = kg._oxigraph
+    keep = _store_neighbourhood(kg, names, str(focus), depth)
+    nodes = sorted(keep)
+    refs = {f"<{n}>" for n in keep}
+    lines = []
+    for name in names:
+        if name == DATASET_DEFAULT_GRAPH_ID:
+            continue
+        graph = iri_ref(name)
+        if not _tsv(store, f"SELECT ?s WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }} LIMIT 1"):
+            continue  # an empty source: no need to look up each node in it
+        for part, template in _ABOUT.items():
+            template = template.replace("{graph}", graph)
+            for start in range(0, len(nodes), CHUNK):
+                for row in _tsv(store, template.replace("{values}", values(nodes[start:start + CHUNK]))):
+                    if part == "type":  # the predicate is not read back: it is known
+                        s, o = row
+                        p = _TYPE_CELL
+                    else:
+                        s, p, o = row
+                        if part == "link" and s not in refs:
+                            continue
+                    lines.append((str(name), f"{s} {p} {_nt_object(o)} .\n"))
+    return lines
+
+
+def _store_focus_export(kg, fmt: str, names: list, focus, depth: int) -> str:
+    """:func:`export` of ``focus``'s neighbourhood from a workspace, written by Oxigraph.
+
+    The same triples as :func:`subgraph` gives, without an rdflib term:
+    ``nt``, ``ttl`` and ``jsonld`` write the union (each triple once),
+    ``trig`` one graph per source.
+    """
+    import pyoxigraph as ox
+
+    lines = _focus_lines(kg, names, focus, depth)
+    prefixes = {prefix: str(ns) for prefix, ns in PREFIXES.items()}
+    out = ox.Store()
+    if fmt == "trig":
+        out.load("".join(f"{line[:-2]} <{g}> .\n" for g, line in lines), format=ox.RdfFormat.N_QUADS)
+        return out.dump(format=ox.RdfFormat.TRIG, prefixes=prefixes).decode("utf-8")
+    out.load("".join(dict.fromkeys(line for _, line in lines)), format=ox.RdfFormat.N_TRIPLES)
+    if fmt == "nt":
+        return out.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()).decode("utf-8")
+    return out.dump(format=getattr(ox.RdfFormat, _OX_FORMATS[fmt]), from_graph=ox.DefaultGraph(),
+                    prefixes=prefixes).decode("utf-8")
 
 
 #: The formats a workspace's whole export is written in by Oxigraph itself.
@@ -266,8 +352,14 @@ def export(kg, fmt: str, *, focus=None, depth: int = 1, bundled: bool = True) ->
     """
     if fmt not in EXPORT_FORMATS:
         raise UsageError(f"unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
-    if focus is None and fmt in _OX_FORMATS and is_store_backed(kg):
-        return _store_export(kg, fmt, [n for n in _sources(kg, bundled) if n != DATASET_DEFAULT_GRAPH_ID])
+    if fmt in _OX_FORMATS and is_store_backed(kg):
+        names = [n for n in _sources(kg, bundled) if n != DATASET_DEFAULT_GRAPH_ID]
+        if focus is None:
+            return _store_export(kg, fmt, names)
+        if depth < 0:
+            raise UsageError(f"depth must be 0 or more, not {depth}")
+        iri = focus if isinstance(focus, URIRef) else kg.resolve(str(focus))
+        return _store_focus_export(kg, fmt, names, iri, depth)
     ds = subgraph(kg, focus=focus, depth=depth, bundled=bundled)
     if fmt == "trig":
         return ds.serialize(format="trig")
