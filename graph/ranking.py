@@ -148,14 +148,22 @@ def _ranked_rows(kg, idx, model, known, lacks, kind, limit, exact_limit, max_pla
     reach = np.partition(upper, k - 1)[k - 1] if k < n else np.inf
     open_rows = np.flatnonzero(~exact & (lower <= reach + 1e-6))
     plans = 0
-    skill_iri = idx.skill_iris()
+    skills = idx.skills
+    made: dict = {}
+
+    def skill_iri(position: int) -> URIRef:  # a URIRef for the few skills a plan or a row names
+        iri = made.get(position)
+        if iri is None:
+            iri = made[position] = str.__new__(URIRef, skills[position])  # from the store: unchecked
+        return iri
+
     for j in open_rows[stable_order(lower[open_rows])]:
         if len(settled) >= k and lower[j] > -settled[0] + 1e-6:
             break  # no row left can come before the k-th settled one
         if plans >= max_plans:
             break
         start, end = idx.requires.indptr[rows[j]], idx.requires.indptr[rows[j] + 1]
-        essential = [skill_iri[s] for s in idx.requires.indices[start:end].tolist()]  # sorted, as requirements()
+        essential = [skill_iri(s) for s in idx.requires.indices[start:end].tolist()]  # sorted, as requirements()
         try:
             sol = solve(model, known, essential, exact_limit=exact_limit)
         except NoPathError:
@@ -177,13 +185,15 @@ def _ranked_rows(kg, idx, model, known, lacks, kind, limit, exact_limit, max_pla
         order = np.lexsort((-coverage, hours))
     out = []
     targets = [str.__new__(URIRef, idx.targets[rows[j]]) for j in order]  # from the store: unchecked
-    if len(order) >= PREFETCH_MIN:
-        prefetch_labels(kg, targets + skill_iri)
-    ref = _refs(kg)
-    for j, target in zip(order, targets):
+    missing_of = []
+    for j in order:
         start, end = idx.requires.indptr[rows[j]], idx.requires.indptr[rows[j] + 1]
-        missing = [skill_iri[s] for s in idx.requires.indices[start:end].tolist()]
-        missing = sorted(s for s in missing if s not in known)
+        missing_of.append(sorted(s for s in map(skill_iri, idx.requires.indices[start:end].tolist())
+                                 if s not in known))
+    if len(order) >= PREFETCH_MIN:
+        prefetch_labels(kg, targets + sorted(set().union(*missing_of)))
+    ref = _refs(kg)
+    for j, target, missing in zip(order, targets, missing_of):
         h = None if not math.isfinite(hours[j]) else float(hours[j])
         out.append(RankRow(ref(target), h, float(coverage[j]), int(b.met[rows[j]]),
                            int(b.required[rows[j]]), tuple(ref(s) for s in missing),
