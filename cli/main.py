@@ -22,6 +22,10 @@ def _version() -> str:
         return "unknown"
 
 
+#: Commands that change a workspace; every other command opens it read-only.
+WRITING_COMMANDS = frozenset({"init", "add", "remove", "learned", "forget", "import"})
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--data", "data", multiple=True, metavar="FILE",
               help="Load this RDF file (Turtle, N-Triples, JSON-LD, RDF/XML, TriG, N-Quads) on top "
@@ -58,7 +62,7 @@ def cli(ctx, data, store, endpoint):
         given = "--store" if store else "--data"
         raise CliError(f"--endpoint does not mix with {given}: the data is the endpoint's "
                        "(unset CAREERGRAPH_ENDPOINT or CAREERGRAPH_STORE if one comes from there)", 2)
-    ctx.obj = State(data, store, endpoint)
+    ctx.obj = State(data, store, endpoint, writes=ctx.invoked_subcommand in WRITING_COMMANDS)
     ctx.call_on_close(ctx.obj.close)
 
 

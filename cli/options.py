@@ -12,10 +12,11 @@ __all__ = ["State", "pass_state", "format_option", "handle_errors", "CliError"]
 class State:
     """What the global options chose; the knowledge graph loads on first use."""
 
-    def __init__(self, data=(), store=None, endpoint=None):
+    def __init__(self, data=(), store=None, endpoint=None, *, writes: bool = True):
         self.data = list(data)
         self.store = store
         self.endpoint = endpoint
+        self.writes = writes  # False: the command only reads, and the workspace opens read-only
         self._kg = None
         self._query_kg = None
         self._workspace = None
@@ -37,7 +38,7 @@ class State:
             if self.store is None:
                 raise UsageError("this command needs a workspace: give --store DIR "
                                  "(create one with `careergraph init DIR`)")
-            self._workspace = open_workspace(self.store)
+            self._workspace = open_workspace(self.store, read_only=not self.writes)
         return self._workspace
 
     @property

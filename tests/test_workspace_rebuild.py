@@ -189,3 +189,66 @@ def test_knowledge_graphs_and_later_changes_use_the_new_store(ws_dir, tmp_path, 
         assert kg.resolve("skill:big-7")
     with open_workspace(ws_dir) as ws:
         assert [s.iri for s in ws.sources() if s.kind == "user"] == [again.iri] and ws.repairs == []
+
+
+def run_cli(ws_dir, *args):
+    return subprocess.run([sys.executable, "-m", "careergraph.cli", "--store", str(ws_dir), *args],
+                          capture_output=True, text=True)
+
+
+def test_readers_share_a_workspace_and_keep_writers_out(ws_dir, tmp_path):
+    with open_workspace(ws_dir, read_only=True) as reader:
+        assert reader.read_only
+        out = run_cli(ws_dir, "info")  # a second reader
+        assert out.returncode == 0, out.stderr
+        mine = big_file(tmp_path / "mine.nt", 3)
+        out = run_cli(ws_dir, "add", str(mine))  # a writer
+        assert out.returncode != 0 and "in use" in out.stderr and "Traceback" not in out.stderr
+        with pytest.raises(WorkspaceError, match="in use"):
+            open_workspace(ws_dir)
+        with pytest.raises(WorkspaceError, match="read-only"):
+            reader.add(mine)
+        with pytest.raises(WorkspaceError, match="read-only"):
+            reader.learned(store_uri("person/seed-author"), store_uri("skill/dart"))
+    out = run_cli(ws_dir, "add", str(mine))
+    assert out.returncode == 0, out.stderr
+
+
+def store_uri(path):
+    from rdflib import URIRef
+
+    return URIRef(PREFIX + path)
+
+
+def test_a_reader_that_finds_a_repair_to_make_opens_for_writing(ws_dir, tmp_path):
+    before = snapshot(ws_dir)
+    with open_workspace(ws_dir) as ws:
+        ws.store.bulk_load(input=b"<https://example.org/a> <https://example.org/b> <https://example.org/c> .",
+                           format=ox.RdfFormat.N_TRIPLES,
+                           to_graph=ox.NamedNode(str(wsmod._IMPORT["import-0123456789ab"])))
+    with open_workspace(ws_dir, read_only=True) as ws:
+        assert not ws.read_only and len(ws.repairs) == 1
+    with open_workspace(ws_dir, read_only=True) as ws:
+        assert ws.read_only and ws.repairs == []
+    assert snapshot(ws_dir) == before
+
+
+def test_commands_that_only_read_open_the_workspace_read_only(ws_dir, monkeypatch):
+    from click.testing import CliRunner
+
+    from careergraph.cli.main import WRITING_COMMANDS, cli
+
+    opened = []
+    real = wsmod.open_workspace
+
+    def spy(path, **kw):
+        opened.append(kw.get("read_only", False))
+        return real(path, **kw)
+
+    monkeypatch.setattr(wsmod, "open_workspace", spy)
+    for args in (["info"], ["rank", "postings", "--limit", "1"], ["query", "run", "skills-of-role",
+                                                                 "-p", "role=role:qa-engineer"]):
+        result = CliRunner().invoke(cli, ["--store", str(ws_dir), *args])
+        assert result.exit_code == 0, result.output
+    assert opened == [True, True, True]
+    assert {"add", "remove", "learned", "forget", "import", "init"} == set(WRITING_COMMANDS)
