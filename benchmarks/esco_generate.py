@@ -22,13 +22,15 @@ when it has a comma, a quote or a line break; rows end in ``\\n``):
     skillUri.
 ``broaderRelationsSkillPillar_en.csv``
     conceptType, conceptUri, broaderType, broaderUri: skill groups under skill
-    groups (``skill/S1.2.3``, ``skill/T2.1``, ``isced-f/0613``), skills under
+    groups (``skill/S1.2.3``, ``skill/T2``, ``isced-f/021``), skills under
     groups and under other skills (acyclic).
 ``skillSkillRelations_en.csv``
     originalSkillUri, originalSkillType, relationType, relatedSkillType,
     relatedSkillUri.
 
-plus three files the importer does not read (``ISCOGroups_en.csv``,
+ISCO groups include ISCO-08's ICT unit groups (2511-2529), which hold the
+ICT occupations (``--occupations 2512,2514`` selects some). Plus three
+files the importer does not read (``ISCOGroups_en.csv``,
 ``skillGroups_en.csv``, ``broaderRelationsOccPillar_en.csv``), as a real
 download has them. IRIs are ESCO's forms: ``http://data.europa.eu/esco/skill/<uuid4>``,
 ``.../occupation/<uuid4>``, ``.../isco/C2512``.
@@ -266,7 +268,8 @@ def generate(out, *, scale: str = "full", seed: int = 1, dangling: float = 0.001
         for sub in range(1, 5 if scale == "full" else 3):
             for minor in range(1, 4 if scale == "full" else 2):
                 isco.append((major, f"{major}{sub}{minor}{rng.randint(1, 9)}"))
-    isco = sorted(set(isco))
+    ict_units = ["2511", "2512", "2513", "2514", "2519", "2521", "2522", "2523", "2529"]  # ISCO-08's ICT groups
+    isco = sorted(set(isco) | {(2, code) for code in ict_units})
     isco_rows = [{"conceptType": "ISCOGroup", "conceptUri": f"{BASE}isco/C{code}", "code": code,
                   "preferredLabel": f"{SECTORS[major][0]} workers group {code}",
                   "inScheme": f"{BASE}concept-scheme/isco",
@@ -343,7 +346,7 @@ def generate(out, *, scale: str = "full", seed: int = 1, dangling: float = 0.001
     for i in range(n_occupations):
         if i < len(ICT_OCCUPATIONS):
             sector, pref = 2, ICT_OCCUPATIONS[i]
-            group = rng.choice(units[2])
+            group = rng.choice(ict_units)
         else:
             sector = rng.randint(1, 9)
             group = rng.choice(units[sector])

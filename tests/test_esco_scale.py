@@ -311,3 +311,12 @@ def test_a_broken_row_names_its_first_line_and_exits_1(small, tmp_path, edit, fr
     assert "\n" not in message and "Traceback" not in message
     assert f"{path}:{number}:" in message and fragment in message
     assert not out.exists()
+
+
+def test_the_ict_groups_can_be_chosen(small):
+    occupations = rows(small, READ["occupations"])
+    chosen = {r["conceptUri"] for r in occupations if r["iscoGroup"] in ("2512", "2514")}
+    assert chosen  # the generator puts ICT occupations in ISCO-08's ICT groups
+    result = import_esco(small, occupations=["2512", "2514"])
+    assert {str(s) for s in result.graph.subjects(RDF.type, CG.Role)} == chosen
+    assert result.filtered[READ["occupations"]] == len(occupations) - len(chosen)
