@@ -52,6 +52,7 @@ import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from rdflib import URIRef
@@ -836,6 +837,101 @@ def _target_requirements(kg) -> tuple[dict, dict]:
     return reqs, kinds
 
 
+class _Requirements(NamedTuple):
+    """Targets and their essential requirements as positions: what :func:`_compile` reads."""
+
+    targets: list  #: IRIs (strings), sorted
+    kinds: list  #: each target's kind
+    skills: list  #: the skills requirements name (strings, no repeats)
+    rows: np.ndarray  #: per requirement, its target's position in ``targets``
+    columns: np.ndarray  #: per requirement, its skill's position in ``skills``
+
+
+def _requirements_of(requirements: dict, kinds: dict | None = None) -> _Requirements:
+    """``{target: [skills]}`` and ``{target: kind}`` (default ``"posting"``) as :class:`_Requirements`."""
+    reqs = {str(t): v for t, v in requirements.items()}
+    targets = sorted(reqs)
+    kind_of = {str(k): v for k, v in (kinds or {}).items()}
+    column: dict = {}
+    rows, columns = [], []
+    for i, t in enumerate(targets):
+        for skill in reqs[t]:
+            rows.append(i)
+            columns.append(column.setdefault(str(skill), len(column)))
+    return _Requirements(targets, [kind_of.get(t, "posting") for t in targets], list(column),
+                         np.array(rows, dtype=np.int64), np.array(columns, dtype=np.int64))
+
+
+def _read_requirements(store) -> _Requirements:
+    """:func:`_target_requirements` of a pyoxigraph store, as :class:`_Requirements`.
+
+    Reads the targets and skills (:func:`_read_names`), then the pairs
+    (:func:`_read_pairs`); :func:`build_index` runs the same two steps in a
+    second thread, beside its own work.
+    """
+    targets, kinds, skills = _read_names(store)
+    rows, columns = _read_pairs(store, targets, skills)
+    return _Requirements(targets, kinds, skills, rows, columns)
+
+
+#: The patterns of an essential requirement, ``?t`` requiring ``?s``.
+_EITHER = f"{{ ?t <{CG.requiresSkill}> ?s }} UNION {{ ?t <{CG.needsSkill}> ?s }}"
+
+
+def _read_names(store) -> tuple[list, list, list]:
+    """``(targets, their kinds, skills)`` of a pyoxigraph store: every posting and role (IRIs, sorted;
+    a target typed as both is a posting) and every IRI a requirement names (in Oxigraph's order)."""
+    from .native import select_iris
+
+    kinds: dict = {}
+    for kind, cls in (("posting", CG.JobPosting), ("role", CG.Role)):
+        for (t,) in select_iris(store, f"SELECT DISTINCT ?t WHERE {{ ?t a <{cls}> }}", literals=False):
+            if t is not None:
+                kinds.setdefault(t, kind)
+    targets = sorted(kinds)
+    skills = [s for (s,) in select_iris(store, f"SELECT DISTINCT ?s WHERE {{ {_EITHER} }}", literals=False)
+              if s is not None]
+    return targets, [kinds[t] for t in targets], skills
+
+
+def _read_pairs(store, targets: list, skills: list) -> tuple[np.ndarray, np.ndarray]:
+    """Every requirement of a target of ``targets`` on a skill of ``skills``, as two arrays of positions.
+
+    Oxigraph spends most of a SELECT of IRIs looking up the text of each IRI
+    it writes (a million requirements: two million look-ups). Here the
+    targets' and skills' IRIs go into the query in ``VALUES`` blocks, each
+    with its position, and only the positions are written: Oxigraph joins on
+    its own term codes, writes integers without a look-up, and numpy reads
+    them at once (at L: 3.3 s where reading the IRIs took 9.9 s, and the
+    Python that split them several more). A fact several sources state comes
+    once per source. Falls back to reading the IRIs when one cannot be
+    written in a query.
+    """
+    from .errors import InvalidDataError
+    from .native import select_integers
+    from .neighbourhood import iri_ref
+
+    if not targets or not skills:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    try:
+        target_values = " ".join([f"({iri_ref(t)} {i})" for i, t in enumerate(targets)])
+        skill_values = " ".join([f"({iri_ref(s)} {j})" for j, s in enumerate(skills)])
+    except InvalidDataError:  # an IRI a query cannot hold (a store loaded by a lenient parser)
+        reqs, _ = _native_requirements(store)
+        where = {t: i for i, t in enumerate(targets)}
+        column = {s: j for j, s in enumerate(skills)}
+        pairs = [(where[t], column[s]) for t, v in reqs.items() for s in v if t in where and s in column]
+        pairs = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+        return pairs[:, 0], pairs[:, 1]
+    # The skills' VALUES beside the patterns in a sub-select, the targets' VALUES outside it:
+    # Oxigraph then joins the two by hash (with both VALUES beside the patterns, it loops over
+    # every pair of rows: minutes).
+    pairs = select_integers(store, f"SELECT ?i ?j WHERE {{ VALUES (?t ?i) {{ {target_values} }} "
+                                   f"{{ SELECT ?t ?j WHERE {{ VALUES (?s ?j) {{ {skill_values} }} {_EITHER} }} }} }}",
+                            2)
+    return pairs[:, 0], pairs[:, 1]
+
+
 def _native_requirements(store, graph: str | None = None) -> tuple[dict, dict]:
     """:func:`_target_requirements` read from a pyoxigraph store as TSV (see :mod:`.native`).
 
@@ -853,57 +949,106 @@ def _native_requirements(store, graph: str | None = None) -> tuple[dict, dict]:
                   f"UNION {{ ?t a <{CG.Role}> }} }} }} }}")
     kinds: dict = {}
     for kind, cls in (("posting", CG.JobPosting), ("role", CG.Role)):
-        for (t,) in select_iris(store, f"SELECT DISTINCT ?t WHERE {{ {within} ?t a <{cls}> }}"):
+        for (t,) in select_iris(store, f"SELECT DISTINCT ?t WHERE {{ {within} ?t a <{cls}> }}", literals=False):
             if t is not None:
                 kinds.setdefault(t, kind)
     reqs: dict = {t: [] for t in kinds}
-    for prop in (CG.requiresSkill, CG.needsSkill):
-        for t, skill in select_iris(store, f"SELECT DISTINCT ?t ?s WHERE {{ {within} ?t <{prop}> ?s }}"):
+    for prop in (CG.requiresSkill, CG.needsSkill):  # a skill that is a literal is no skill (as in rdflib)
+        for t, skill in select_iris(store, f"SELECT DISTINCT ?t ?s WHERE {{ {within} ?t <{prop}> ?s }}",
+                                    literals=False):
             if skill is not None and t in reqs:
                 reqs[t].append(skill)
     return reqs, kinds
 
 
-def _closures(model, skills, pos, choice):
-    """Per skill: its forced closure and its frontier of choices (position sets), and the cyclic skills.
+def _skill_matrices(sp, model, skills: list, pos: dict) -> dict:
+    """What :func:`_compile` makes of the skill model alone, as sparse matrices over ``skills``.
 
-    Inherited prerequisites can make "needs" cyclic (a needs b, b needs a);
-    skills on such a cycle share one closure, and a plan can learn none of
-    them unless one is known: they are returned in ``cyclic``.
+    Each skill's forced closure and frontier follow "needs" edges
+    (:meth:`SkillModel.needs`) from the skills that are not choices: the
+    skills it reaches that are not choices are its forced closure, the
+    choices it reaches its frontier. Inherited prerequisites can make "needs"
+    cyclic (a needs b, b needs a): skills on such a cycle reach each other,
+    so they share one closure, and a plan can learn none of them unless one
+    is known; they are marked in ``cyclic``. Every relation is a
+    reachability, found by squaring a 0/1 matrix until it stops growing:
+    at L (14,000 skills) a few hundredths of a second, where sets per skill
+    in Python took seconds.
     """
-    import networkx as nx
+    n = len(skills)
+    narrower = model.narrower
+    options = [model.options(s) if s in narrower else (s,) for s in skills]  # no narrower skill: itself
+    choice = np.array([opts != (s,) for s, opts in zip(skills, options)], dtype=bool)
+    broader = _edges_matrix(sp, model.broader, pos, n)
+    prerequisite = _edges_matrix(sp, model.prerequisites, pos, n)
+    up = _reach(sp, broader)  # each skill with every broader skill (SkillModel.up)
+    inherited = _binary(up @ prerequisite)
+    needs = _without(sp, inherited, _binary(inherited.multiply(up)))  # SkillModel.needs
+    entry_rows = _entry_rows(needs)
+    reach = _reach(sp, _select(sp, needs, ~choice[entry_rows]))  # choices are where a closure stops
+    fixed = _select(sp, reach, ~choice[reach.indices])
+    frontier = _select(sp, reach, choice[reach.indices])
+    mutual = _binary(reach.multiply(reach.T).tocsr())  # i and j reach each other: a cycle
+    cyclic = np.bincount(_entry_rows(mutual)[_entry_rows(mutual) != mutual.indices], minlength=n) > 0
+    # A skill of a forced closure meets the broad skills above it for free, so a choice among
+    # them needs no extra option; counted only for skills whose own closure needs no choice
+    # (else learning it might itself wait for that choice: no order would exist).
+    free = ~choice & (np.diff(frontier.indptr) == 0)
+    up_rows = _entry_rows(up)
+    meets = _select(sp, up, free[up_rows] & (up_rows != up.indices))
+    return {"options": options, "choice": choice, "needs": needs, "fixed": fixed, "frontier": frontier,
+            "cyclic": cyclic, "up": meets,
+            # what holding each skill makes known (broader skills, prerequisites, transitively)
+            "closure": _reach(sp, _binary(broader + prerequisite))}
 
-    g = nx.DiGraph()
-    g.add_nodes_from(range(len(skills)))
-    for i, s in enumerate(skills):
-        if not choice[i]:
-            g.add_edges_from((i, pos[str(n)]) for n in model.needs(s))
-    dag = nx.condensation(g)
-    fixed: dict = {}
-    frontier: dict = {}
-    cyclic: set = set()
-    for c in reversed(list(nx.topological_sort(dag))):
-        members = dag.nodes[c]["members"]
-        f, fr = set(), set()
-        for i in members:
-            if choice[i]:
-                fr.add(i)
-            else:
-                f.add(i)
-        for d in dag.successors(c):
-            for i in dag.nodes[d]["members"]:
-                f |= fixed[i]
-                fr |= frontier[i]
-        if len(members) > 1:
-            cyclic |= members
-        f, fr = frozenset(f), frozenset(fr)
-        for i in members:
-            fixed[i], frontier[i] = f, fr
-    return fixed, frontier, cyclic
+
+def _edges_matrix(sp, edges, pos: dict, n: int):
+    """``{skill: skills}`` as a 0/1 CSR matrix over positions."""
+    rows, columns = [], []
+    for s, targets in edges.items():
+        i = pos[str(s)]
+        for o in targets:
+            rows.append(i)
+            columns.append(pos[str(o)])
+    return _pairs_matrix(sp, rows, columns, n, n)
+
+
+def _reach(sp, edges):
+    """Row ``i``: every node a path of ``edges`` (a square 0/1 CSR matrix) leads to from ``i``, itself included."""
+    reach = _binary((sp.identity(edges.shape[0], format="csr") + edges).tocsr())
+    while True:  # squaring doubles the length of the paths counted: a few rounds
+        more = _binary(reach @ reach)
+        if more.nnz == reach.nnz:
+            return more
+        reach = more
+
+
+def _entry_rows(m) -> np.ndarray:
+    """Each stored entry's row, in order, of a CSR matrix."""
+    return np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+
+
+def _select(sp, m, keep):
+    """The CSR matrix ``m`` with only the stored entries ``keep`` marks (a boolean per entry)."""
+    keep = np.asarray(keep, dtype=bool)
+    indptr = np.zeros(m.shape[0] + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum(np.bincount(_entry_rows(m)[keep], minlength=m.shape[0]))
+    return sp.csr_matrix((np.ones(int(keep.sum())), m.indices[keep], indptr), shape=m.shape)
+
+
+def _without(sp, m, other):
+    """``m`` without the entries of ``other`` (0/1 CSR matrices)."""
+    kept = m - other
+    kept.eliminate_zeros()
+    return _binary(kept.tocsr())
 
 
 def build_index(kg, *, key: str = "") -> CompiledIndex:
     """Compile ``kg``'s postings and skills into a :class:`CompiledIndex`.
+
+    From a workspace's Oxigraph store, the requirements are read in a second
+    thread (Oxigraph releases the GIL while it answers) while this one reads
+    the skill model and compiles its part.
 
     Examples
     --------
@@ -912,8 +1057,22 @@ def build_index(kg, *, key: str = "") -> CompiledIndex:
     >>> len(idx.postings), idx.requires.nnz > 0
     (5, True)
     """
-    reqs, kinds = _target_requirements(kg)
-    return index_from(skill_model(kg), reqs, kinds=kinds, key=key)
+    store = getattr(kg, "oxigraph", None)
+    if store is None:
+        found = _requirements_of(*_target_requirements(kg))
+        return _compile(skill_model(kg), found.targets, found.kinds, found.skills,
+                        lambda: (found.rows, found.columns), key=key)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="careergraph-index") as pool:
+        names = pool.submit(_read_names, store)
+        model = skill_model(kg)
+        targets, kinds, skills = names.result()
+        pairs = pool.submit(_read_pairs, store, targets, skills)
+        try:
+            return _compile(model, targets, kinds, skills, pairs.result, key=key)
+        finally:
+            pairs.cancel()
 
 
 def index_from(model, requirements: dict, *, kinds: dict | None = None, key: str = "") -> CompiledIndex:
@@ -922,52 +1081,41 @@ def index_from(model, requirements: dict, *, kinds: dict | None = None, key: str
     Targets and skills may be IRIs or any strings (they are stored as
     strings); ``kinds`` maps a target to ``"posting"`` (the default) or ``"role"``.
     """
+    found = _requirements_of(requirements, kinds)
+    return _compile(model, found.targets, found.kinds, found.skills, lambda: (found.rows, found.columns), key=key)
+
+
+def _compile(model, targets: list, kinds: list, named: list, pairs, *, key: str) -> CompiledIndex:
+    """:func:`index_from` on ``targets`` (sorted) with their ``kinds``, and requirements on the
+    skills ``named``: ``pairs()`` gives them as ``(target positions, positions in named)``, and is
+    called once the skill model's part is done (it may still be being read)."""
     sp = _sparse()
-    reqs = {str(p): [str(s) for s in v] for p, v in requirements.items()}
     originals = {}
     for s in (*model.hours, *model.prerequisites, *model.broader, *model.narrower):
         originals[str(s)] = s
     for v in model.prerequisites.values():
         originals.update((str(p), p) for p in v)
-    for v in requirements.values():
-        originals.update((str(s), s) for s in v if str(s) not in originals)
-    skills_str = sorted(set(originals) | {s for v in reqs.values() for s in v})
+    skills_str = sorted(set(originals).union(named))
     pos = {s: i for i, s in enumerate(skills_str)}
     skills = [originals.get(s, s) for s in skills_str]
-    n = len(skills)
-    options = [model.options(s) for s in skills]
-    choice = np.array([opts != (s,) for s, opts in zip(skills, options)], dtype=bool)
+    m = _skill_matrices(sp, model, skills, pos)
+    choice, up = m["choice"], m["up"]
     # A choice's own hours count only in its "learn it as itself" option (never in a closure).
     hours = np.array([model.cost(s) for s in skills])
     weight = np.array([0.0 if choice[i] and not model.learnable(s) else model.weight(s)
                        for i, s in enumerate(skills)])
+    skill_frontier = _drop_met(sp, m["fixed"], m["frontier"], up)
+    table, option_fixed, option_frontier = _option_table(sp, skills, pos, m)
+    model_arrays = _model_arrays(model, pos)
 
-    fixed, frontier, cyclic = _closures(model, skills, pos, choice)
-    cyclic_mask = np.zeros(n, dtype=bool)
-    cyclic_mask[list(cyclic)] = True
-    # A skill of a forced closure meets the broad skills above it for free, so a choice among
-    # them needs no extra option; counted only for skills whose own closure needs no choice
-    # (else learning it might itself wait for that choice: no order would exist).
-    up = _rows(sp, [[pos[str(b)] for b in model.up(s) if b != s] if not frontier[i] and not choice[i]
-                    else [] for i, s in enumerate(skills)], n, n)
-    skill_fixed = _rows(sp, [sorted(fixed[i]) for i in range(n)], n, n)
-    raw_frontier = _rows(sp, [sorted(frontier[i]) for i in range(n)], n, n)
-    skill_frontier = _drop_met(sp, skill_fixed, raw_frontier, up)
-    # what holding each skill makes known (broader skills, prerequisites, transitively)
-    closure = _rows(sp, [sorted(pos[str(k)] for k in model.closure({s})) for s in skills], n, n)
-
-    targets = sorted(reqs)
-    kind_of = {str(k): v for k, v in (kinds or {}).items()}
-    target_kinds = [kind_of.get(p, "posting") for p in targets]
-    requires = _rows(sp, [sorted({pos[s] for s in reqs[p]}) for p in targets], len(targets), n)
-    posting_fixed = _binary(requires @ skill_fixed)
-    posting_frontier = _drop_met(sp, posting_fixed, _binary(requires @ raw_frontier), up)
-    table, option_fixed, option_frontier = _option_table(
-        sp, model, skills, pos, choice, options, fixed, frontier, up)
-    return CompiledIndex(skills_str, targets, target_kinds, hours, weight, requires.tocsr(), posting_fixed.tocsr(),
-                         posting_frontier.tocsr(), skill_fixed, skill_frontier, closure, option_fixed,
-                         option_frontier, up.tocsr(), table,
-                         cyclic=cyclic_mask, key=key, model_arrays=_model_arrays(model, pos))
+    rows, columns = pairs()
+    to_column = np.fromiter((pos[s] for s in named), dtype=np.int64, count=len(named))
+    requires = _pairs_matrix(sp, rows, to_column[columns], len(targets), len(skills))
+    posting_fixed = _binary(requires @ m["fixed"])
+    posting_frontier = _drop_met(sp, posting_fixed, _binary(requires @ m["frontier"]), up)
+    return CompiledIndex(skills_str, targets, kinds, hours, weight, requires, posting_fixed, posting_frontier,
+                         m["fixed"], skill_frontier, m["closure"], option_fixed, option_frontier, up, table,
+                         cyclic=m["cyclic"], key=key, model_arrays=model_arrays)
 
 
 def extended_index(index: CompiledIndex, requirements: dict, kinds: dict, *, key: str,
@@ -1058,7 +1206,7 @@ def extend_saved_index(folder, store, graph: str, *, old_key: str, key: str) -> 
     return extended
 
 
-def _option_table(sp, model, skills, pos, choice, options, fixed, frontier, up):
+def _option_table(sp, skills: list, pos: dict, m: dict):
     """Every choice's options as flat arrays, and each option's closure (one row per option).
 
     An option is a narrower skill (its closure is the skill's own) or the
@@ -1066,31 +1214,33 @@ def _option_table(sp, model, skills, pos, choice, options, fixed, frontier, up):
     closures of its needs). ``fr_entry``/``fr_skill`` list the choices on
     each option's frontier.
     """
-    n = len(skills)
-    rows_fixed, rows_frontier = [], []
-    choice_idx, starts, segment, row = [], [], [], []
-    for c in np.flatnonzero(choice):
-        starts.append(len(row))
-        for o in options[c]:
+    needs = m["needs"]
+    pick_rows, pick_columns, self_rows, self_columns = [], [], [], []  # what each option's closure unites
+    choice_idx, starts, segment = [], [], []
+    count = 0
+    for c in np.flatnonzero(m["choice"]).tolist():
+        starts.append(count)
+        for o in m["options"][c]:
             j = pos[str(o)]
-            if j == c:  # the broad skill learned as itself
-                f, fr = {c}, set()
-                for need in model.needs(skills[c]):
-                    k = pos[str(need)]
-                    f |= fixed[k]
-                    fr |= frontier[k]
+            if j == c:  # the broad skill learned as itself: it, and the closures of its needs
+                wanted = needs.indices[needs.indptr[c]:needs.indptr[c + 1]].tolist()
+                pick_rows.extend([count] * len(wanted))
+                pick_columns.extend(wanted)
+                self_rows.append(count)
+                self_columns.append(c)
             else:
-                f, fr = fixed[j], frontier[j]
-            row.append(len(rows_fixed))
-            rows_fixed.append(sorted(f))
-            rows_frontier.append(sorted(fr))
+                pick_rows.append(count)
+                pick_columns.append(j)
             segment.append(len(choice_idx))
+            count += 1
         choice_idx.append(c)
-    option_fixed = _rows(sp, rows_fixed, len(rows_fixed), n)
-    option_frontier = _drop_met(sp, option_fixed, _rows(sp, rows_frontier, len(rows_frontier), n), up)
-    fr_entry = np.repeat(np.arange(len(rows_fixed)), np.diff(option_frontier.indptr))
+    n = len(skills)
+    pick = _pairs_matrix(sp, pick_rows, pick_columns, count, n)
+    option_fixed = _binary(pick @ m["fixed"] + _pairs_matrix(sp, self_rows, self_columns, count, n))
+    option_frontier = _drop_met(sp, option_fixed, _binary(pick @ m["frontier"]), m["up"])
+    fr_entry = np.repeat(np.arange(count), np.diff(option_frontier.indptr))
     table = {"choice": np.array(choice_idx, dtype=np.int64), "starts": np.array(starts, dtype=np.int64),
-             "segment": np.array(segment, dtype=np.int64), "row": np.array(row, dtype=np.int64),
+             "segment": np.array(segment, dtype=np.int64), "row": np.arange(count, dtype=np.int64),
              "fr_entry": fr_entry.astype(np.int64), "fr_skill": option_frontier.indices.astype(np.int64)}
     return table, option_fixed, option_frontier
 
@@ -1111,9 +1261,23 @@ def _rows(sp, rows, n_rows, n_cols):
     return sp.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(n_rows, n_cols))
 
 
+def _pairs_matrix(sp, rows, columns, n_rows, n_cols):
+    """:func:`_rows` of ``(row, column)`` pairs given as two arrays (repeats and order do not matter)."""
+    keys = np.sort(np.asarray(rows, dtype=np.int64) * max(n_cols, 1) + np.asarray(columns, dtype=np.int64))
+    if len(keys) > 1:  # sorted, then repeats dropped: np.unique's hash table is ten times slower here
+        keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum(np.bincount(keys // max(n_cols, 1), minlength=n_rows))
+    indices = (keys % max(n_cols, 1)).astype(np.int32)
+    return sp.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(n_rows, n_cols))
+
+
 def _drop_met(sp, fixed, frontier, up):
     """``frontier`` without the choices a skill of ``fixed`` meets by being narrower."""
-    met = _binary(fixed @ up)
+    # only the choices some frontier holds can be dropped: the product needs only their columns
+    held = np.zeros(frontier.shape[1], dtype=bool)
+    held[frontier.indices] = True
+    met = _binary(fixed @ _select(sp, up, held[up.indices]))
     kept = frontier - frontier.multiply(met)
     kept.eliminate_zeros()
     return _binary(kept.tocsr())

@@ -10,15 +10,17 @@ index and entity listings read big stores this way.
 from __future__ import annotations
 
 import re
+import warnings
 
-__all__ = ["select_iris", "unescape"]
+__all__ = ["select_iris", "select_tsv", "tsv_rows", "select_integers", "unescape"]
 
 
-def select_iris(store, query: str) -> list[tuple]:
+def select_iris(store, query: str, *, literals: bool = True) -> list[tuple]:
     r"""The rows of a SELECT on ``store`` (over the union of its graphs), as tuples of IRI strings.
 
     A cell that is not an IRI is None, except a plain literal (such as
-    ``STR(?label)`` gives), which is its text, unescaped.
+    ``STR(?label)`` gives), which is its text, unescaped (None too when
+    ``literals`` is false: then every string is an IRI).
 
     Examples
     --------
@@ -32,19 +34,68 @@ def select_iris(store, query: str) -> list[tuple]:
     []
     >>> select_iris(st, r'SELECT ?o WHERE { BIND("say \"hi\"\tthere \u00e9" AS ?o) }')
     [('say "hi"\tthere é',)]
+    >>> select_iris(st, "SELECT ?s ?o WHERE { ?s ?p ?o }", literals=False)
+    [('http://x/a', None)]
+    """
+    return tsv_rows(select_tsv(store, query), literals=literals)
+
+
+def select_tsv(store, query: str) -> bytes:
+    """The results of a SELECT on ``store`` (over the union of its graphs) as TSV bytes.
+
+    Oxigraph answers without holding Python's GIL, so another thread can
+    read them while this one works (:func:`tsv_rows` reads them).
     """
     import pyoxigraph as ox
 
-    result = store.query(query, use_default_graph_as_union=True)
-    data = result.serialize(format=ox.QueryResultsFormat.TSV)
-    text = data.decode("utf-8")
-    lines = text.split("\n")
-    rows = []
-    for line in lines[1:]:  # the first line names the variables
-        if not line:
-            continue
-        rows.append(tuple(map(_cell, line.split("\t"))))
-    return rows
+    return store.query(query, use_default_graph_as_union=True).serialize(format=ox.QueryResultsFormat.TSV)
+
+
+def tsv_rows(data: bytes, *, literals: bool = True) -> list[tuple]:
+    """The rows of :func:`select_tsv`'s bytes, cells read as :func:`select_iris` reads them."""
+    lines = data.decode("utf-8").split("\n")
+    other = _cell if literals else _none
+    # an IRI is sliced here, without a call: most cells are IRIs
+    return [tuple([c[1:-1] if c[:1] == "<" and c[-1:] == ">" else other(c) for c in line.split("\t")])
+            for line in lines[1:] if line]  # the first line names the variables
+
+
+def select_integers(store, query: str, columns: int):
+    """The rows of a SELECT whose every cell is an integer, as a numpy array (rows x ``columns``).
+
+    Oxigraph writes an integer without looking up any string, and numpy reads
+    the text at once: a million rows of two integers come out several times
+    faster than the same rows of IRIs. Raises ValueError when a cell is
+    missing or is not an integer.
+
+    Examples
+    --------
+    >>> import pyoxigraph as ox
+    >>> select_integers(ox.Store(), "SELECT ?a ?b WHERE { VALUES (?a ?b) { (1 20) (3 4) } }", 2).tolist()
+    [[1, 20], [3, 4]]
+    """
+    import numpy as np
+
+    data = select_tsv(store, query)
+    head, _, body = data.partition(b"\n")
+    if len(head.split(b"\t")) != columns:
+        raise ValueError(f"{columns} columns expected, got {head!r}")
+    rows = body.count(b"\n")
+    with warnings.catch_warnings():  # older numpy warns where newer raises: text left unread
+        warnings.simplefilter("error", DeprecationWarning)
+        try:
+            values = np.fromstring(body, dtype=np.int64, sep=" ") if rows else np.zeros(0, dtype=np.int64)
+        except (DeprecationWarning, ValueError) as err:
+            raise ValueError(f"a cell that is not an integer: {err}") from err
+    # each row is `a<TAB>b...<NL>`: as many whitespace runs as cells, exactly when none is empty
+    if len(values) != rows * columns or body.count(b"\t") != rows * (columns - 1) or b"\t\t" in body \
+            or b"\n\t" in body or b"\t\n" in body or (rows and body[:1] == b"\t"):
+        raise ValueError("a cell that is not an integer")
+    return values.reshape(rows, columns)
+
+
+def _none(cell: str):
+    return None
 
 
 def _cell(cell: str):

@@ -98,14 +98,13 @@ def _expand(name: str, graph) -> URIRef | None:
 
 def _labels_within(store, graphs) -> tuple[list, dict]:
     """``(types, {property: labels})`` stated in the named graphs ``graphs`` of a pyoxigraph store,
-    and of the graphs themselves (named in a catalog), as :class:`LabelIndex` reads them."""
+    and of the graphs themselves (named in a catalog), as :class:`LabelIndex` reads them (strings)."""
     from .native import select_iris
     from .neighbourhood import values as iri_values
 
     values = iri_values(graphs)
     props = (*_PRIMARY, *_SECONDARY)
     wanted = " ".join(f"<{p}>" for p in (RDF.type, *props))
-    iri = partial(str.__new__, URIRef)  # IRIs read from the store: valid already
     types, labels = [], {prop: [] for prop in props}
     by_name = {str(p): labels[p] for p in props}
     query = (f"SELECT ?s ?p (STR(?o) AS ?text) WHERE {{ VALUES ?p {{ {wanted} }} "
@@ -115,9 +114,41 @@ def _labels_within(store, graphs) -> tuple[list, dict]:
         if s is None or text is None:
             continue
         if p == str(RDF.type):
-            types.append((iri(s), iri(text)))
+            types.append((s, text))
         else:
-            by_name[p].append((iri(s), text))
+            by_name[p].append((s, text))
+    return types, labels
+
+
+def _store_labels(store) -> tuple[list, dict]:
+    """``(types, {property: labels})`` of a whole pyoxigraph store, IRIs and texts as plain strings.
+
+    One SELECT for the types and one per name property, without a FILTER:
+    Oxigraph would look up the text of every subject to test it (a blank
+    node's cell is skipped here instead, and a blank node has no ``STR``).
+    A second thread asks them one after another while this one reads the
+    answers (Oxigraph releases the GIL while it answers).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .native import select_tsv, tsv_rows
+
+    props = (*_PRIMARY, *_SECONDARY)
+    queries = ["SELECT ?s ?o WHERE { ?s a ?o }"]
+    queries += [f"SELECT ?s (STR(?o) AS ?text) WHERE {{ ?s <{prop}> ?o }}" for prop in props]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="careergraph-labels") as pool:
+        answers = [pool.submit(select_tsv, store, q) for q in queries]
+        try:
+            types = [(s, o) for s, o in tsv_rows(answers[0].result(), literals=False)
+                     if s is not None and o is not None]
+            labels = {}
+            for prop, answer in zip(props, answers[1:]):
+                # a subject is an IRI or a blank node (None); a text is None where STR has no value
+                labels[prop] = [(s, text) for s, text in tsv_rows(answer.result())
+                                if s is not None and text is not None]
+        finally:
+            for answer in answers:
+                answer.cancel()
     return types, labels
 
 
@@ -127,44 +158,48 @@ class LabelIndex:
     With ``store`` (pyoxigraph), read from the store in bulk; with ``graphs`` too,
     only from what those named graphs state, and what the store states of the
     graphs themselves (what a :class:`LabelTable` takes in after an add).
+    With ``plain``, IRIs from a store are kept as ``str`` (what a table stores),
+    not made ``URIRef``.
     """
 
-    def __init__(self, graph=None, *, store=None, graphs=None):
+    def __init__(self, graph=None, *, store=None, graphs=None, plain: bool = False):
         self.tiers: list[dict[str, set]] = [{}, {}, {}, {}]
         self.types: dict[URIRef, set] = {}
-        if store is not None and graphs is not None:  # what some graphs state: one query
-            types, labels = _labels_within(store, graphs)
-        elif store is not None:  # a pyoxigraph store, read in bulk (:mod:`.native`): seconds, not minutes
-            from .native import select_iris
-
-            iri = partial(str.__new__, URIRef)  # IRIs read from the store: valid already
-            types = [(iri(s), iri(o)) for s, o in select_iris(
-                store, "SELECT ?s ?o WHERE { ?s a ?o FILTER(isIRI(?s) && isIRI(?o)) }") if s and o]
-            labels = {prop: [(iri(s), text) for s, text in select_iris(
-                store, f"SELECT ?s (STR(?o) AS ?text) WHERE {{ ?s <{prop}> ?o FILTER(isIRI(?s)) }}")
-                if s is not None and text is not None]
-                for prop in (*_PRIMARY, *_SECONDARY)}
+        if store is not None:
+            # IRIs read from the store are valid already: URIRef made without checking them again
+            iri = str if plain else partial(str.__new__, URIRef)
+            if graphs is not None:  # what some graphs state: one query
+                types, labels = _labels_within(store, graphs)
+            else:  # a pyoxigraph store, read in bulk (:mod:`.native`): seconds, not minutes
+                types, labels = _store_labels(store)
+            types = [(iri(s), iri(o)) for s, o in types]
+            labels = {prop: [(iri(s), text) for s, text in rows] for prop, rows in labels.items()}
         else:
-            types = graph.subject_objects(RDF.type)
-            labels = {prop: graph.subject_objects(prop) for prop in (*_PRIMARY, *_SECONDARY)}
+            types = [(s, o) for s, o in graph.subject_objects(RDF.type) if isinstance(s, URIRef)]
+            labels = {prop: [(s, o) for s, o in graph.subject_objects(prop) if isinstance(s, URIRef)]
+                      for prop in (*_PRIMARY, *_SECONDARY)}
         for s, o in types:
-            if isinstance(s, URIRef):
-                self.types.setdefault(s, set()).add(o)
-        punctuation = _PUNCTUATION.sub
+            self.types.setdefault(s, set()).add(o)
+        keys: dict = {}  # text -> (normalized, loose): postings repeat the same titles
+        loose_tier = self.tiers[3]
         for tier, props in enumerate((_PRIMARY, _SECONDARY)):
-            keys = self.tiers[tier]
+            tier_keys = self.tiers[tier]
             for prop in props:
                 for s, o in labels[prop]:
-                    if isinstance(s, URIRef):
-                        key = normalize(str(o))
-                        keys.setdefault(key, set()).add(s)
-                        self.tiers[3].setdefault(punctuation("", key), set()).add(s)  # loose(o)
+                    text = o if type(o) is str else str(o)
+                    found = keys.get(text)
+                    if found is None:
+                        key = normalize(text)
+                        found = keys[text] = (key, _PUNCTUATION.sub("", key))  # loose(text)
+                    tier_keys.setdefault(found[0], set()).add(s)
+                    loose_tier.setdefault(found[1], set()).add(s)
         for s in self.types:
-            local = re.split(r"[/#]", str(s).rstrip("/#"))[-1]
+            text = str(s).rstrip("/#")
+            local = text[max(text.rfind("/"), text.rfind("#")) + 1:]  # after the last / or #
             if local:
                 key = normalize(local)
                 self.tiers[2].setdefault(key, set()).add(s)
-                self.tiers[3].setdefault(punctuation("", key), set()).add(s)
+                loose_tier.setdefault(_PUNCTUATION.sub("", key), set()).add(s)
 
     def lookup(self, name: str, classes: set | None) -> list[URIRef]:
         keys = (normalize(name), normalize(name), normalize(name), loose(name))
@@ -232,13 +267,16 @@ class LabelTable:
                 return cls(path)
         except (sqlite3.Error, TypeError, ValueError):
             pass
-        index = LabelIndex(store=kg._oxigraph) if getattr(kg, "_oxigraph", None) is not None \
+        index = LabelIndex(store=kg._oxigraph, plain=True) if getattr(kg, "_oxigraph", None) is not None \
             else LabelIndex(kg.graph)
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / f"{cls.FILE}.tmp"
         tmp.unlink(missing_ok=True)
         db = sqlite3.connect(tmp)
         try:
+            # a new file, renamed over the old one once complete: no journal, no waiting for the disk
+            # (a crash leaves a .tmp file that the next build deletes)
+            db.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
             db.executescript("CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT);"
                              "CREATE TABLE labels (tier INTEGER, key TEXT, iri TEXT);"
                              "CREATE TABLE types (iri TEXT, class TEXT);")
@@ -290,7 +328,7 @@ class LabelTable:
         """
         import sqlite3
 
-        part = LabelIndex(store=kg._oxigraph, graphs=sources) if sources else None
+        part = LabelIndex(store=kg._oxigraph, graphs=sources, plain=True) if sources else None
         db = sqlite3.connect(path)
         try:
             with db:  # one transaction
@@ -335,9 +373,9 @@ class LabelTable:
 def _insert(db, index: LabelIndex, *, new_only: bool = False) -> None:
     """Write the rows of a :class:`LabelIndex` into a :class:`LabelTable`'s tables (``new_only``:
     those the table does not have yet, found through its indexes)."""
-    labels = ((tier, k, str(iri)) for tier, keys in enumerate(index.tiers) for k, iris in keys.items()
-              for iri in iris)
-    types = ((str(iri), str(c)) for iri, classes in index.types.items() for c in classes)
+    labels = [(tier, k, str(iri)) for tier, keys in enumerate(index.tiers) for k, iris in keys.items()
+              for iri in iris]
+    types = [(str(iri), str(c)) for iri, classes in index.types.items() for c in classes]
     if not new_only:
         db.executemany("INSERT INTO labels VALUES (?, ?, ?)", labels)
         db.executemany("INSERT INTO types VALUES (?, ?)", types)
