@@ -24,9 +24,11 @@ def explain(kg, source, target) -> Connection:
     the graph: the bidirectional breadth-first search asks the store for one
     level at a time (as a set), and the order networkx would visit
     neighbours in is worked out afterwards for the few nodes the chain goes
-    through, so both give the same chain. Two entities that share a skill
-    required by tens of thousands of postings are linked in seconds on
-    100,000 postings, not tens of seconds.
+    through, so both give the same chain. On the L benchmark workspace
+    (100,000 postings; whole commands on a busy two-core host) a skill that
+    88,000 postings require and one that 62,000 require: 5 s instead of 13 s;
+    that skill and a seniority level: 4 s instead of 15 s; two levels of
+    25,000 postings each: 8.5 s instead of 54 s.
 
     Raises
     ------

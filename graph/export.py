@@ -210,7 +210,9 @@ def _store_focus_export(kg, fmt: str, names: list, focus, depth: int) -> str:
 
     The same triples as :func:`subgraph` gives, without an rdflib term:
     ``nt``, ``ttl`` and ``jsonld`` write the union (each triple once),
-    ``trig`` one graph per source.
+    ``trig`` one graph per source. On the L benchmark workspace, ``ttl``
+    around a skill 21,000 postings require (depth 1, 100,280 triples) took
+    12 s as a whole command on a busy two-core host, instead of 48 s.
     """
     import pyoxigraph as ox
 
