@@ -131,11 +131,10 @@ def _iri_rows(store, query: str) -> list[tuple]:
     import pyoxigraph as ox
 
     data = store.query(query, use_default_graph_as_union=True).serialize(format=ox.QueryResultsFormat.TSV)
-    rows = []
-    for line in data.decode("utf-8").split("\n")[1:]:
-        if line:
-            rows.append(tuple(c[1:-1] if c[:1] == "<" else None for c in line.split("\t")))
-    return rows
+    lines = data.decode("utf-8").split("\n")[1:]
+    if lines and not lines[-1]:
+        lines.pop()
+    return [tuple([c[1:-1] if c.startswith("<") else None for c in line.split("\t")]) for line in lines]
 
 
 class _Links:
