@@ -34,11 +34,14 @@ def init_cmd(directory, no_bundled):
 
 
 @cli.command("add")
-@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@click.argument("files", nargs=-1, metavar="FILE...")
 @click.option("--replace", is_flag=True, help="Replace a file added before (same path) with its new content.")
+@click.option("--from-endpoint", "endpoint", metavar="URL",
+              help="Add what the algorithms read from this SPARQL endpoint, as one source (a mirror; "
+                   "--replace refreshes it).")
 @pass_state
 @handle_errors
-def add_cmd(state, files, replace):
+def add_cmd(state, files, replace, endpoint):
     """Add RDF files to the workspace given by --store, each as its own source.
 
     Each file is streamed into the store (big files are bulk loaded), checked
@@ -47,15 +50,45 @@ def add_cmd(state, files, replace):
     was; a run that is killed part-way is undone the next time the workspace
     is opened (with a message saying so).
 
+    --from-endpoint URL copies what `path`, `rank` and the other algorithms
+    read from a SPARQL server (careergraph's properties and classes, names,
+    descriptions, the hierarchy) into the workspace, so that they answer
+    locally instead of pulling it in every run.
+
     Example:
 
         \b
         careergraph --store ~/careers add me.ttl postings.ttl
+        careergraph --store ~/careers add --from-endpoint http://localhost:7878/query
     """
+    from careergraph.graph.errors import UsageError
+
+    if bool(files) == bool(endpoint):
+        raise UsageError("give FILE... to add, or --from-endpoint URL (not both)")
     ws = state.workspace
+    if endpoint:
+        info = _add_endpoint(ws, endpoint, replace)
+        click.echo(f"added {endpoint}: {info.triples} triples as {info.iri}")
     for file in files:
         info = ws.add(file, replace=replace)
         click.echo(f"added {file}: {info.triples} triples as {info.iri}")
+
+
+def _add_endpoint(ws, url, replace):
+    """Mirror the endpoint into a temporary N-Triples file in the workspace folder, then add that."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from careergraph.graph.endpoint import DEFAULT_PAGE_SIZE, Endpoint, mirror, page_size_from_env
+
+    handle, tmp = tempfile.mkstemp(prefix=".mirror-", suffix=".nt", dir=ws.folder)
+    os.close(handle)
+    try:
+        mirror(Endpoint(url), tmp, page_size=page_size_from_env(DEFAULT_PAGE_SIZE))
+        return ws.add(tmp, replace=replace, label=f"SPARQL endpoint {url}", key=url, origin=Path(tmp))
+    finally:
+        Path(tmp).unlink(missing_ok=True)
 
 
 @cli.command("remove")

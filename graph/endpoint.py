@@ -36,6 +36,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from pathlib import Path
 from types import SimpleNamespace
 
 from rdflib import RDF, RDFS, BNode, Dataset, Literal, URIRef
@@ -48,8 +49,8 @@ from .errors import EndpointError, QueryError, QueryTimeoutError, UsageError
 from .models import Info, SourceInfo
 from .store import KINDS, KnowledgeGraph
 
-__all__ = ["Endpoint", "EndpointKnowledgeGraph", "connect", "pull", "PULLED_PREDICATES",
-           "NAME_PREDICATES", "DEFAULT_PAGE_SIZE", "DEFAULT_TIMEOUT"]
+__all__ = ["Endpoint", "EndpointKnowledgeGraph", "connect", "pull", "mirror", "page_size_from_env",
+           "PULLED_PREDICATES", "NAME_PREDICATES", "DEFAULT_PAGE_SIZE", "DEFAULT_TIMEOUT"]
 
 #: Rows per request when pulling a subgraph (``CAREERGRAPH_ENDPOINT_PAGE_SIZE`` on the command line).
 DEFAULT_PAGE_SIZE = 10000
@@ -308,6 +309,108 @@ def pull(endpoint: Endpoint, predicates=PULLED_PREDICATES, *, types: bool = True
     return triples
 
 
+def mirror(endpoint: Endpoint, path, *, page_size: int = DEFAULT_PAGE_SIZE, timeout: float | None = None) -> int:
+    """Write what :func:`pull` reads to ``path`` as N-Triples (atomically); the number of triples.
+
+    For a workspace that mirrors a server (``careergraph add --from-endpoint URL``):
+    one transfer, after which every command answers locally. Each predicate
+    is fetched with paged SELECTs, as in :meth:`Endpoint._pairs` (unordered
+    pages, their union checked against the server's count of distinct rows,
+    fetched again with ``ORDER BY`` only if it falls short), but as SPARQL TSV
+    when the server offers it: its cells are Turtle terms, so each page is
+    read by Oxigraph's Turtle parser rather than term by term in Python.
+    Blank nodes are labelled by each answer, so one that appears in two
+    answers becomes two blank nodes, as in :func:`pull`.
+
+    Raises
+    ------
+    EndpointError, QueryError, QueryTimeoutError
+        The server cannot be reached, refuses a query or answers with something else.
+    UsageError
+        ``page_size`` is not a positive whole number.
+    """
+    import pyoxigraph as ox
+
+    from .sparql import with_prefixes
+
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
+        raise UsageError(f"page size must be a positive whole number, not {page_size!r}")
+    store = ox.Store()  # in memory: each pattern in a graph of its own, to count what arrived
+    classes = " ".join(f"<{c}>" for c in _cg_terms(upper=True))
+    patterns = [(f"?s <{p}> ?o", f"<{p}>") for p in PULLED_PREDICATES]
+    patterns.append((f"VALUES ?o {{ {classes} }} ?s a ?o", f"<{RDF.type}>"))
+    graphs = []
+    for number, (where, predicate) in enumerate(patterns):
+        graph = ox.NamedNode(f"urn:careergraph:mirror:{number}")
+        graphs.append(graph)
+        expected = None
+        for order in ("", " ORDER BY ?s ?o"):
+            store.clear_graph(graph)
+            offset = 0
+            seen: set = set()  # hashes of the rows so far, to notice pages that only repeat them
+            while True:
+                text = f"SELECT ?s ?o WHERE {{ {where} }}{order} LIMIT {page_size}"
+                statements, rows = _tsv_page(endpoint, with_prefixes(text + (f" OFFSET {offset}" if offset else "")),
+                                             predicate, timeout)
+                try:
+                    store.load("".join(statements), format=ox.RdfFormat.TURTLE, to_graph=graph)
+                except SyntaxError as err:
+                    raise EndpointError(f"{endpoint.url}: cannot read the rows it sent: {_short(err)}") from err
+                if rows < page_size:
+                    break
+                if not order:
+                    before = len(seen)
+                    seen.update(map(hash, statements))
+                    if len(seen) == before:
+                        break  # a full page of rows already seen: the order moved between pages
+                offset += page_size
+            if offset == 0:
+                break  # one page: nothing could move between pages
+            if expected is None:
+                _, counted = endpoint.select(with_prefixes(
+                    f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT ?s ?o WHERE {{ {where} }} }}"),
+                    timeout=timeout)
+                expected = int(counted[0][0]) if counted and counted[0][0] is not None else -1
+            if sum(1 for _ in store.quads_for_pattern(None, None, None, graph)) >= expected:
+                break
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with open(tmp, "wb") as out:  # the patterns' predicates differ: no triple is in two graphs
+            for graph in graphs:
+                store.dump(output=out, format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return len(store)
+
+
+def _tsv_page(endpoint: Endpoint, text: str, predicate: str, timeout) -> tuple[list[str], int]:
+    """One page of ``SELECT ?s ?o``: Turtle statements ``?s predicate ?o .`` (rows with an unbound
+    or literal subject left out) and the number of rows. SPARQL TSV cells are Turtle terms; an
+    answer in SPARQL JSON (a server without TSV) is read term by term."""
+    kind, body = endpoint._post(text, f"text/tab-separated-values, {_JSON};q=0.5", timeout)
+    if kind == "text/tab-separated-values":
+        lines = body.decode("utf-8").split("\n")[1:]  # the first line names the variables
+        if lines and not lines[-1]:
+            lines.pop()
+        out = []
+        for line in lines:
+            subject, _, obj = line.rstrip("\r").partition("\t")
+            if subject[:1] in ("<", "_") and obj:
+                out.append(f"{subject} {predicate} {obj} .\n")
+        return out, len(lines)
+    try:
+        data = json.loads(body.decode("utf-8"))
+        bindings = data["results"]["bindings"]
+        rows = [(_term(b["s"]) if "s" in b else None, _term(b["o"]) if "o" in b else None) for b in bindings]
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as err:
+        raise EndpointError(f"{endpoint.url}: the answer is neither SPARQL TSV nor SPARQL JSON results "
+                            f"({kind}): {_short(err)}") from err
+    return [f"{s.n3()} {predicate} {o.n3()} .\n" for s, o in rows
+            if s is not None and o is not None and not isinstance(s, Literal)], len(rows)
+
+
 class EndpointKnowledgeGraph(KnowledgeGraph):
     """A knowledge graph whose facts live on a SPARQL server. Build one with :func:`connect`.
 
@@ -426,11 +529,16 @@ def connect(url: str, *, page_size: int | None = None, timeout: float = DEFAULT_
         ``url`` is not an http(s) URL, or the page size is not a positive number.
     """
     if page_size is None:
-        raw = os.environ.get("CAREERGRAPH_ENDPOINT_PAGE_SIZE", "").strip()
-        try:
-            page_size = int(raw) if raw else DEFAULT_PAGE_SIZE
-        except ValueError:
-            raise UsageError(f"CAREERGRAPH_ENDPOINT_PAGE_SIZE must be a whole number, not {raw!r}") from None
+        page_size = page_size_from_env()
     if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
         raise UsageError(f"page size must be a positive whole number, not {page_size!r}")
     return EndpointKnowledgeGraph(Endpoint(url, timeout=timeout), page_size=page_size)
+
+
+def page_size_from_env(default: int = DEFAULT_PAGE_SIZE) -> int:
+    """``$CAREERGRAPH_ENDPOINT_PAGE_SIZE``, or ``default`` when it is not set."""
+    raw = os.environ.get("CAREERGRAPH_ENDPOINT_PAGE_SIZE", "").strip()
+    try:
+        return int(raw) if raw else default
+    except ValueError:
+        raise UsageError(f"CAREERGRAPH_ENDPOINT_PAGE_SIZE must be a whole number, not {raw!r}") from None
