@@ -328,7 +328,8 @@ def link_esco_cmd(state, esco_file, output, accept_all, cutoff):
     """Propose skos:closeMatch links from your skills to ESCO skills with the same or a close label.
 
     ESCO_FILE is an RDF file of ESCO skills, such as the output of `careergraph
-    import esco`. Each proposal is shown with its score and asked about
+    import esco`; only its skills' labels are read, streamed, so the whole of
+    ESCO takes seconds. Each proposal is shown with its score and asked about
     (exact matches default to yes), unless --accept-all.
 
     Example:
@@ -337,12 +338,10 @@ def link_esco_cmd(state, esco_file, output, accept_all, cutoff):
         careergraph link esco esco.nt --accept-all -o links.ttl
         careergraph --data esco.nt --data links.ttl info
     """
-    from careergraph.graph import load
     from careergraph.graph.esco_links import link_esco, links_graph
     from careergraph.graph.importing import serialize, write_graph
 
-    esco = load(esco_file, bundled=False, check=False)
-    proposals = link_esco(state.kg, esco, cutoff=cutoff)
+    proposals = link_esco(state.kg, esco_file, cutoff=cutoff)
     if not proposals:
         click.echo("no links to propose", err=True)
     accepted = []

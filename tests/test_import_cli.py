@@ -153,6 +153,24 @@ def test_write_is_atomic_when_replacing_fails(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["out.ttl"]
 
 
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+def test_written_files_follow_the_umask_like_any_other_file(tmp_path):
+    from careergraph.graph.importing import write_atomic
+
+    ordinary = tmp_path / "plain.ttl"
+    ordinary.write_text("x", encoding="utf-8")  # what open() gives under this process's umask
+    for umask in (0o022, 0o077):
+        previous = os.umask(umask)
+        try:
+            write_atomic(tmp_path / f"out-{umask:o}.ttl", "new")
+        finally:
+            os.umask(previous)
+        assert (tmp_path / f"out-{umask:o}.ttl").stat().st_mode & 0o777 == 0o666 & ~umask
+    export = tmp_path / "export.ttl"
+    assert run("export", "-o", export).exit_code == 0
+    assert export.stat().st_mode & 0o777 == ordinary.stat().st_mode & 0o777
+
+
 def test_imports_work_on_a_workspace(kg, tmp_path):
     ws = tmp_path / "ws"
     assert run("init", ws).exit_code == 0
