@@ -902,10 +902,10 @@ def _read_pairs(store, targets: list, skills: list) -> tuple[np.ndarray, np.ndar
     targets' and skills' IRIs go into the query in ``VALUES`` blocks, each
     with its position, and only the positions are written: Oxigraph joins on
     its own term codes, writes integers without a look-up, and numpy reads
-    them at once (at L: 3.3 s where reading the IRIs took 9.9 s, and the
-    Python that split them several more). A fact several sources state comes
-    once per source. Falls back to reading the IRIs when one cannot be
-    written in a query.
+    them at once (at L, side by side on a busy host: 3.3-3.9 s, where the
+    same SELECT writing IRIs took 12.6-15.0 s before Python split them). A
+    fact several sources state comes once per source. Falls back to reading
+    the IRIs when one cannot be written in a query.
     """
     from .errors import InvalidDataError
     from .native import select_integers
@@ -924,8 +924,8 @@ def _read_pairs(store, targets: list, skills: list) -> tuple[np.ndarray, np.ndar
         pairs = np.array(pairs, dtype=np.int64).reshape(-1, 2)
         return pairs[:, 0], pairs[:, 1]
     # The skills' VALUES beside the patterns in a sub-select, the targets' VALUES outside it:
-    # Oxigraph then joins the two by hash (with both VALUES beside the patterns, it loops over
-    # every pair of rows: minutes).
+    # Oxigraph then joins the two by hash. With both VALUES beside the patterns it loops over
+    # every pair of rows (at L it had not finished after ten minutes).
     pairs = select_integers(store, f"SELECT ?i ?j WHERE {{ VALUES (?t ?i) {{ {target_values} }} "
                                    f"{{ SELECT ?t ?j WHERE {{ VALUES (?s ?j) {{ {skill_values} }} {_EITHER} }} }} }}",
                             2)
@@ -971,9 +971,10 @@ def _skill_matrices(sp, model, skills: list, pos: dict) -> dict:
     cyclic (a needs b, b needs a): skills on such a cycle reach each other,
     so they share one closure, and a plan can learn none of them unless one
     is known; they are marked in ``cyclic``. Every relation is a
-    reachability, found by squaring a 0/1 matrix until it stops growing:
-    at L (14,000 skills) a few hundredths of a second, where sets per skill
-    in Python took seconds.
+    reachability, found by squaring a 0/1 matrix until it stops growing
+    (at L, 14,000 skills on a busy host: 0.6-0.8 s with the option table,
+    where sets per skill, networkx's condensation and ``SkillModel.closure``
+    per skill took 4.3 s).
     """
     n = len(skills)
     narrower = model.narrower

@@ -5,6 +5,11 @@ going through rdflib (oxrdflib) builds two; for the million rows of a
 job market that is tens of seconds. Serialising the results as TSV in
 Rust and splitting the bytes is several times faster, so the compiled
 index and entity listings read big stores this way.
+
+Most of what remains is Oxigraph looking up the text of every IRI it
+writes (a FILTER such as ``isIRI(?s)`` looks it up too). Where a
+question only needs positions, :func:`select_integers` reads rows of
+integers, which Oxigraph writes without any look-up.
 """
 
 from __future__ import annotations
