@@ -31,7 +31,7 @@ def _person(kg, person):
 
 def _sort_key(row: RankRow):
     hours = math.inf if row.hours is None else row.hours
-    return (hours, -row.coverage, row.target.label.casefold(), row.target.curie)
+    return (row.required == 0, hours, -row.coverage, row.target.label.casefold(), row.target.curie)
 
 
 #: Plans :func:`rank` computes at most to settle rows the compiled index leaves open.
@@ -60,6 +60,9 @@ def rank(kg, kind: str, *, person=None, limit: int | None = None, exact_limit: i
     Ranking
         Rows sorted by hours (fewest first), then coverage (highest first),
         then label. ``coverage`` is the share of essential requirements met.
+        Targets that state no essential requirement (0 h, and 100% of
+        nothing: an ESCO occupation without essential skills, say) say
+        nothing about fit, and come after all the others.
 
     Notes
     -----
@@ -134,6 +137,9 @@ def _ranked_rows(kg, idx, model, known, lacks, kind, limit, exact_limit, max_pla
     k = n if limit is None else min(limit, n)
     b = idx.bounds(idx.mask(known), lacks)
     lower, upper, exact = b.lower[rows], b.upper[rows], b.exact[rows]
+    empty = b.required[rows] == 0  # no essential requirement: 0 h, ranked after every other row
+    if empty.any():
+        lower, upper = np.where(empty, np.inf, lower), np.where(empty, np.inf, upper)
     coverage = b.coverage[rows]
     hours = np.where(exact, lower, upper)
     floor = lower.copy()  # the proven lower bound of each row
@@ -194,7 +200,7 @@ def _ranked_rows(kg, idx, model, known, lacks, kind, limit, exact_limit, max_pla
         prefetch_labels(kg, targets + sorted(set().union(*missing_of)))
     ref = _refs(kg)
     for j, target, missing in zip(order, targets, missing_of):
-        h = None if not math.isfinite(hours[j]) else float(hours[j])
+        h = 0.0 if empty[j] else None if not math.isfinite(hours[j]) else float(hours[j])
         out.append(RankRow(ref(target), h, float(coverage[j]), int(b.met[rows[j]]),
                            int(b.required[rows[j]]), tuple(ref(s) for s in missing),
                            bool(approximate[j]), lower_bound=float(floor[j]) if approximate[j] else None))

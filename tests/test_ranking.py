@@ -158,3 +158,21 @@ def test_explain_edge_cases(tmp_path, kg):
     lone = write(tmp_path, "lone.ttl", 'skill:lonely a cg:Skill ; skos:prefLabel "Lonely" .')
     with pytest.raises(NoPathError):
         explain(load(lone), "Lonely", "Dart")
+
+
+def test_targets_without_essential_requirements_rank_last(kg, tmp_path):
+    from careergraph.graph import load
+
+    extra = tmp_path / "empty.ttl"
+    extra.write_text("""@prefix cg: <https://w3id.org/careergraph/ns#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+<https://w3id.org/careergraph/role/aaa-empty> a cg:Role ; rdfs:label "AAA role with no skills" .
+<https://w3id.org/careergraph/role/aab-optional> a cg:Role ; rdfs:label "AAB role with no skills either" .
+""", encoding="utf-8")
+    mine = load(extra)
+    full = rank(mine, "roles")
+    assert [r.target.curie for r in full.rows[-2:]] == ["role:aaa-empty", "role:aab-optional"]
+    assert all(r.hours == 0 and r.required == 0 and not r.approximate for r in full.rows[-2:])
+    assert [r.target.curie for r in full.rows[:-2]] == [r.target.curie for r in rank(kg, "roles").rows]
+    head = rank(mine, "roles", limit=3)  # the limit takes rows with requirements first
+    assert [r.target.curie for r in head.rows] == [r.target.curie for r in full.rows[:3]]
