@@ -392,9 +392,12 @@ def _bench_index(b: Bench, scale: str, holder: dict, store) -> None:
         _bench_plans(b, kg, scale)
         _bench_named_queries(b, scale, kg, "workspace")
         posting = idx.postings[len(idx.postings) // 2]
+        counts = idx.demand()
+        hubs = [s for s, _ in idx.top_skills(2)]
+        busy = idx.skills[int(abs(counts - 20_000).argmin())]  # a skill about 20,000 postings ask for
     finally:
         ws.close()
-    _bench_workspace_processes(b, scale, holder["ws_path"], posting)
+    _bench_workspace_processes(b, scale, holder["ws_path"], posting, hubs=hubs, busy=busy)
     _bench_add_postings(b, scale, holder["ws_path"])
 
 
@@ -439,7 +442,7 @@ def _bench_add_postings(b: Bench, scale: str, folder, count: int = 1000) -> None
            lambda: _process([exe, *store, "remove", str(biggest.iri)]), repeat=1)
 
 
-def _bench_workspace_processes(b: Bench, scale: str, folder, posting: str) -> None:
+def _bench_workspace_processes(b: Bench, scale: str, folder, posting: str, *, hubs=(), busy=None) -> None:
     """Whole processes on the workspace, its compiled index already saved (as a user runs them)."""
     exe = shutil.which("careergraph") or str(Path(sys.executable).with_name("careergraph"))
     store = ["--store", str(folder)]
@@ -455,6 +458,12 @@ def _bench_workspace_processes(b: Bench, scale: str, folder, posting: str) -> No
         ("process: query run postings-by-seniority (100k rows, 10000 shown)",
          ["query", "run", "postings-by-seniority", "--timeout", "120"]),
     ]
+    if len(hubs) == 2:
+        cases.append(("process: explain the two skills most postings require", ["explain", *hubs]))
+        cases.append(("process: explain the top skill and a level", ["explain", hubs[0], "level:senior"]))
+    if busy is not None:
+        cases.append(("process: export --focus a skill of ~20k postings (ttl)",
+                      ["export", "--format", "ttl", "--focus", busy, "--depth", "1", "-o", os.devnull]))
     _process([exe, *store, "rank", "postings", "--limit", "1"])  # the index is built and saved once
     for case, args in cases:
         b.time(scale, case, lambda args=args: _process([exe, *store, *args]))
