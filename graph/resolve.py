@@ -120,14 +120,16 @@ def _labels_within(store, graphs) -> tuple[list, dict]:
     return types, labels
 
 
-def _store_labels(store) -> tuple[list, dict]:
-    """``(types, {property: labels})`` of a whole pyoxigraph store, IRIs and texts as plain strings.
+def _store_labels(store):
+    """The types, then each name property's labels, of a whole pyoxigraph store, as they arrive.
 
-    One SELECT for the types and one per name property, without a FILTER:
-    Oxigraph would look up the text of every subject to test it (a blank
-    node's cell is skipped here instead, and a blank node has no ``STR``).
-    A second thread asks them one after another while this one reads the
-    answers (Oxigraph releases the GIL while it answers).
+    Yields ``(None, [(iri, class)])`` and then ``(property, [(iri, text)])``
+    per name property, IRIs and texts as plain strings. One SELECT for the
+    types and one per property, without a FILTER: Oxigraph would look up the
+    text of every subject to test it (a blank node's cell is skipped here
+    instead, and a blank node has no ``STR``). A second thread asks them one
+    after another while the caller works on the answers already in
+    (Oxigraph releases the GIL while it answers).
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -139,17 +141,15 @@ def _store_labels(store) -> tuple[list, dict]:
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="careergraph-labels") as pool:
         answers = [pool.submit(select_tsv, store, q) for q in queries]
         try:
-            types = [(s, o) for s, o in tsv_rows(answers[0].result(), literals=False)
-                     if s is not None and o is not None]
-            labels = {}
+            yield None, [(s, o) for s, o in tsv_rows(answers[0].result(), literals=False)
+                         if s is not None and o is not None]
             for prop, answer in zip(props, answers[1:]):
                 # a subject is an IRI or a blank node (None); a text is None where STR has no value
-                labels[prop] = [(s, text) for s, text in tsv_rows(answer.result())
-                                if s is not None and text is not None]
+                yield prop, [(s, text) for s, text in tsv_rows(answer.result())
+                             if s is not None and text is not None]
         finally:
             for answer in answers:
                 answer.cancel()
-    return types, labels
 
 
 class LabelIndex:
@@ -159,10 +159,13 @@ class LabelIndex:
     only from what those named graphs state, and what the store states of the
     graphs themselves (what a :class:`LabelTable` takes in after an add).
     With ``plain``, IRIs from a store are kept as ``str`` (what a table stores),
-    not made ``URIRef``.
+    not made ``URIRef``. ``sink``, if given, is called with each batch of new
+    rows as they are found: ``sink("types", [(iri, class)])`` and
+    ``sink("labels", [(tier, key, iri)])``, IRIs as strings (a
+    :class:`LabelTable` writes them while the store is still answering).
     """
 
-    def __init__(self, graph=None, *, store=None, graphs=None, plain: bool = False):
+    def __init__(self, graph=None, *, store=None, graphs=None, plain: bool = False, sink=None):
         self.tiers: list[dict[str, set]] = [{}, {}, {}, {}]
         self.types: dict[URIRef, set] = {}
         if store is not None:
@@ -170,36 +173,65 @@ class LabelIndex:
             iri = str if plain else partial(str.__new__, URIRef)
             if graphs is not None:  # what some graphs state: one query
                 types, labels = _labels_within(store, graphs)
+                parts = [(None, types), *labels.items()]
             else:  # a pyoxigraph store, read in bulk (:mod:`.native`): seconds, not minutes
-                types, labels = _store_labels(store)
-            types = [(iri(s), iri(o)) for s, o in types]
-            labels = {prop: [(iri(s), text) for s, text in rows] for prop, rows in labels.items()}
+                parts = _store_labels(store)
         else:
-            types = [(s, o) for s, o in graph.subject_objects(RDF.type) if isinstance(s, URIRef)]
-            labels = {prop: [(s, o) for s, o in graph.subject_objects(prop) if isinstance(s, URIRef)]
-                      for prop in (*_PRIMARY, *_SECONDARY)}
-        for s, o in types:
-            self.types.setdefault(s, set()).add(o)
+            iri = None
+            parts = [(None, [(s, o) for s, o in graph.subject_objects(RDF.type) if isinstance(s, URIRef)])]
+            parts += [(prop, [(s, o) for s, o in graph.subject_objects(prop) if isinstance(s, URIRef)])
+                      for prop in (*_PRIMARY, *_SECONDARY)]
+        tier_of = {**{p: 0 for p in _PRIMARY}, **{p: 1 for p in _SECONDARY}}
         keys: dict = {}  # text -> (normalized, loose): postings repeat the same titles
-        loose_tier = self.tiers[3]
-        for tier, props in enumerate((_PRIMARY, _SECONDARY)):
-            tier_keys = self.tiers[tier]
-            for prop in props:
-                for s, o in labels[prop]:
-                    text = o if type(o) is str else str(o)
-                    found = keys.get(text)
-                    if found is None:
-                        key = normalize(text)
-                        found = keys[text] = (key, _PUNCTUATION.sub("", key))  # loose(text)
-                    tier_keys.setdefault(found[0], set()).add(s)
-                    loose_tier.setdefault(found[1], set()).add(s)
-        for s in self.types:
-            text = str(s).rstrip("/#")
-            local = text[max(text.rfind("/"), text.rfind("#")) + 1:]  # after the last / or #
-            if local:
-                key = normalize(local)
-                self.tiers[2].setdefault(key, set()).add(s)
-                loose_tier.setdefault(_PUNCTUATION.sub("", key), set()).add(s)
+        for prop, rows in parts:
+            if iri is not None:
+                rows = [(iri(s), o if prop is not None else iri(o)) for s, o in rows]
+            if prop is None:
+                self._types(rows, sink)
+                continue
+            tier = tier_of[prop]
+            added: list = []
+            for s, o in rows:
+                text = o if type(o) is str else str(o)
+                found = keys.get(text)
+                if found is None:
+                    key = normalize(text)
+                    found = keys[text] = (key, _PUNCTUATION.sub("", key))  # loose(text)
+                self._add(tier, found[0], s, added)
+                self._add(3, found[1], s, added)
+            if sink is not None and added:
+                sink("labels", added)
+
+    def _add(self, tier: int, key: str, iri, added: list) -> None:
+        """``iri`` under ``key`` in ``tier``; the row noted in ``added`` if it is new."""
+        found = self.tiers[tier].get(key)
+        if found is None:
+            found = self.tiers[tier][key] = set()
+        if iri not in found:
+            found.add(iri)
+            added.append((tier, key, str(iri)))
+
+    def _types(self, rows, sink) -> None:
+        """Take in ``(iri, class)`` pairs, and each typed IRI's local name (tiers 2 and 3)."""
+        new_types, added = [], []
+        for s, o in rows:
+            classes = self.types.get(s)
+            if classes is None:
+                classes = self.types[s] = set()
+                text = str(s).rstrip("/#")
+                local = text[max(text.rfind("/"), text.rfind("#")) + 1:]  # after the last / or #
+                if local:
+                    key = normalize(local)
+                    self._add(2, key, s, added)
+                    self._add(3, _PUNCTUATION.sub("", key), s, added)
+            if o not in classes:
+                classes.add(o)
+                new_types.append((str(s), str(o)))
+        if sink is not None:
+            if new_types:
+                sink("types", new_types)
+            if added:
+                sink("labels", added)
 
     def lookup(self, name: str, classes: set | None) -> list[URIRef]:
         keys = (normalize(name), normalize(name), normalize(name), loose(name))
@@ -267,8 +299,6 @@ class LabelTable:
                 return cls(path)
         except (sqlite3.Error, TypeError, ValueError):
             pass
-        index = LabelIndex(store=kg._oxigraph, plain=True) if getattr(kg, "_oxigraph", None) is not None \
-            else LabelIndex(kg.graph)
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / f"{cls.FILE}.tmp"
         tmp.unlink(missing_ok=True)
@@ -280,7 +310,15 @@ class LabelTable:
             db.executescript("CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT);"
                              "CREATE TABLE labels (tier INTEGER, key TEXT, iri TEXT);"
                              "CREATE TABLE types (iri TEXT, class TEXT);")
-            _insert(db, index)
+            inserts = {"labels": "INSERT INTO labels VALUES (?, ?, ?)", "types": "INSERT INTO types VALUES (?, ?)"}
+
+            def sink(table, rows):  # rows written as they are found, while Oxigraph answers the next query
+                db.executemany(inserts[table], rows)
+
+            if getattr(kg, "_oxigraph", None) is not None:
+                LabelIndex(store=kg._oxigraph, plain=True, sink=sink)
+            else:
+                LabelIndex(kg.graph, sink=sink)
             db.executescript("CREATE INDEX labels_key ON labels (tier, key); CREATE INDEX types_iri ON types (iri);")
             db.execute("INSERT INTO meta VALUES ('key', ?)", (key,))
             db.execute("INSERT INTO meta VALUES ('light', ?)", (json.dumps(light),))
