@@ -1047,8 +1047,8 @@ def _without(sp, m, other):
 def build_index(kg, *, key: str = "") -> CompiledIndex:
     """Compile ``kg``'s postings and skills into a :class:`CompiledIndex`.
 
-    From a workspace's Oxigraph store, the requirements are read in a second
-    thread (Oxigraph releases the GIL while it answers) while this one reads
+    From a workspace's Oxigraph store, the requirements are read in other
+    threads (Oxigraph releases the GIL while it answers) while this one reads
     the skill model and compiles its part.
 
     Examples
@@ -1065,15 +1065,31 @@ def build_index(kg, *, key: str = "") -> CompiledIndex:
                         lambda: (found.rows, found.columns), key=key)
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="careergraph-index") as pool:
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="careergraph-index") as pool:
         names = pool.submit(_read_names, store)
         model = skill_model(kg)
         targets, kinds, skills = names.result()
-        pairs = pool.submit(_read_pairs, store, targets, skills)
+        # Many targets: two halves, in two threads (at L on a quiet 2-core host, 2.7 s where one
+        # query took 3.9 s; on a busy one, the same time).
+        half = len(targets) // 2 if len(targets) >= _SPLIT_TARGETS else len(targets)
+        parts = [pool.submit(_read_pairs, store, targets[:half], skills)]
+        if half < len(targets):
+            parts.append(pool.submit(_read_pairs, store, targets[half:], skills))
+
+        def pairs():
+            found = [part.result() for part in parts]
+            return (np.concatenate([rows + (half if k else 0) for k, (rows, _) in enumerate(found)]),
+                    np.concatenate([columns for _, columns in found]))
+
         try:
-            return _compile(model, targets, kinds, skills, pairs.result, key=key)
+            return _compile(model, targets, kinds, skills, pairs, key=key)
         finally:
-            pairs.cancel()
+            for part in parts:
+                part.cancel()
+
+
+#: From this many targets on, :func:`build_index` reads the requirements in two halves at once.
+_SPLIT_TARGETS = 10_000
 
 
 def index_from(model, requirements: dict, *, kinds: dict | None = None, key: str = "") -> CompiledIndex:

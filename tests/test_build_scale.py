@@ -131,6 +131,20 @@ def test_workspace_index_is_the_rdflib_one_on_odd_data(odd_files, odd_workspace)
     assert cyclic == {"https://w3id.org/careergraph/skill/x", "https://w3id.org/careergraph/skill/z"}
 
 
+def test_requirements_read_in_two_halves_give_the_same_index(odd_workspace, monkeypatch):
+    """Many targets are read in two threads, half each (here with the threshold lowered)."""
+    from careergraph.graph import index as index_module
+
+    kg = odd_workspace.knowledge_graph()
+    whole = build_index(kg)
+    monkeypatch.setattr(index_module, "_SPLIT_TARGETS", 1)
+    calls = []
+    read = index_module._read_pairs
+    monkeypatch.setattr(index_module, "_read_pairs", lambda store, t, s: calls.append(len(t)) or read(store, t, s))
+    _assert_same_index(build_index(kg), whole)
+    assert len(calls) == 2 and sum(calls) == len(whole.targets)
+
+
 def test_reader_falls_back_to_iris_when_one_cannot_go_in_a_query(odd_workspace, monkeypatch):
     """An IRI a VALUES block cannot hold sends the reader back to reading IRIs: the same index."""
     from careergraph.graph import neighbourhood
