@@ -327,13 +327,14 @@ def _native_model(store) -> SkillModel:
         if s is None or text is None:
             continue
         try:
-            hours[URIRef(s)] = float(text)
+            hours[str.__new__(URIRef, s)] = float(text)  # IRIs from the store: not checked again
         except ValueError:
             continue  # as skill_hours: validate reports it, the engine treats the skill as unpriced
     pairs = {}
-    for prop in (CG.prerequisite, SKOS.broader):
-        found = select_iris(store, f"SELECT DISTINCT ?s ?o WHERE {{ ?s <{prop}> ?o }}")
-        pairs[prop] = sorted((URIRef(s), URIRef(o)) for s, o in found if s is not None and o is not None)
+    for prop in (CG.prerequisite, SKOS.broader):  # IRIs only, as _pairs keeps in memory
+        found = select_iris(store, f"SELECT DISTINCT ?s ?o WHERE {{ ?s <{prop}> ?o }}", literals=False)
+        pairs[prop] = sorted((str.__new__(URIRef, s), str.__new__(URIRef, o))
+                             for s, o in found if s is not None and o is not None)
     return SkillModel.from_edges(hours, prerequisites=pairs[CG.prerequisite], broader=pairs[SKOS.broader])
 
 

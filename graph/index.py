@@ -301,7 +301,6 @@ class CompiledIndex:
             setattr(self, name, Binary.of(getattr(self, name)))
         self._skill_pos = None
         self._target_pos = None
-        self._skill_iris = None
         self._posting_rows = None
         self.required = np.diff(self.requires.indptr).astype(np.int64)
         if self.cyclic is None:
@@ -322,12 +321,6 @@ class CompiledIndex:
         if self._skill_pos is None:
             self._skill_pos = {s: i for i, s in enumerate(self.skills)}
         return self._skill_pos.get(str(skill))
-
-    def skill_iris(self) -> list:
-        """:attr:`skills` as ``URIRef``, made once (they came from a store: not validated again)."""
-        if self._skill_iris is None:
-            self._skill_iris = [str.__new__(URIRef, s) for s in self.skills]
-        return self._skill_iris
 
     def target_position(self, target) -> int | None:
         if self._target_pos is None:

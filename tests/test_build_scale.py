@@ -25,7 +25,7 @@ from test_paths_properties import _setup, instances
 # Every awkward thing a file can hold where the builds read: IRIs with escapes, a fragment,
 # parentheses and non-ASCII letters; labels with tabs, newlines, quotes, backslashes and
 # languages; blank nodes as targets and as skills; a literal where a skill IRI belongs; a target
-# typed twice; an untyped subject with a requirement; a skill no model fact mentions; a target
+# typed twice; a literal as a prerequisite; an untyped subject with a requirement; a skill no model fact mentions; a target
 # without requirements; and "needs" made cyclic by an inherited prerequisite (x is narrower
 # than y, y needs z first, z needs x first).
 ODD = r"""
@@ -46,6 +46,7 @@ skill:x a cg:Skill ; skos:broader skill:y ; cg:effortHours 1 .
 skill:y a cg:Skill ; cg:prerequisite skill:z .
 skill:z a cg:Skill ; cg:prerequisite skill:x ; cg:effortHours 4 .
 skill:blank-prereq cg:prerequisite [ skos:prefLabel "anonymous" ] .
+skill:base cg:prerequisite "a literal, no skill" .
 
 posting:p1 a cg:JobPosting ; schema:title "Dev\twith a tab" ; rdfs:label "Dev\twith a tab" ;
     cg:requiresSkill skill:base , <urn:x:odd(skill)> , "dart" , skill:broad , skill:unmodelled ;
