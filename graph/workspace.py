@@ -4,7 +4,7 @@ A workspace is a folder made by :func:`init_workspace`::
 
     DIR/careergraph-workspace.json   marker: format version, the store's generation and folder
     DIR/oxigraph/                    the pyoxigraph (RocksDB) store (``oxigraph-<random>/`` after a rebuild)
-    DIR/.careergraph.lock            held (``flock``) by the one process that has the workspace open
+    DIR/.careergraph.lock            held (``flock``) while open: by one writer, or shared by readers
 
 It holds the same named graphs as an in-memory load (the ontology, one graph
 per bundled source) plus one graph per file the user adds and a ``progress``
@@ -272,6 +272,8 @@ def open_workspace(path, *, read_only: bool = False) -> "Workspace":
         raise WorkspaceError(f"{folder}: workspace format {meta.get('format')!r} is not supported "
                              f"(this careergraph reads format {FORMAT_VERSION})")
     lock = _lock(folder, shared=read_only)
+    if lock is None:  # no flock (Windows): Oxigraph's own lock, which only a writer takes, must hold it
+        read_only = False
     try:
         meta = _read_marker(folder)  # re-read: now we hold the lock
         ws = Workspace(folder, _open_store(folder, _store_name(folder, meta), read_only=read_only), meta,
