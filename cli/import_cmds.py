@@ -32,19 +32,9 @@ def _deliver(state, write, output, source, replace=False):
         return output
     if state.store is None:
         raise UsageError("give -o OUT to write a file, or --store DIR to add the result to a workspace")
-    import os
-    import tempfile
-
-    ws = state.workspace
-    handle, tmp = tempfile.mkstemp(prefix=".import-", suffix=".nt", dir=ws.folder)
-    os.close(handle)
-    try:
-        write(tmp)
-        name = Path(source).name if source else "standard input"
-        key = str(Path(source).resolve()) if source else f"(standard input) {name}"
-        info = ws.add(tmp, replace=replace, label=name, key=key, origin=source)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    name = Path(source).name if source else "standard input"
+    key = str(Path(source).resolve()) if source else f"(standard input) {name}"
+    info = state.workspace.add_written(write, label=name, key=key, origin=source, replace=replace)
     return f"the workspace as {state.kg.curie(info.iri)}"
 
 

@@ -67,28 +67,15 @@ def add_cmd(state, files, replace, endpoint):
         raise UsageError("give FILE... to add, or --from-endpoint URL (not both)")
     ws = state.workspace
     if endpoint:
-        info = _add_endpoint(ws, endpoint, replace)
+        from careergraph.graph.endpoint import Endpoint, mirror, page_size_from_env
+
+        source = Endpoint(endpoint)
+        info = ws.add_written(lambda path: mirror(source, path, page_size=page_size_from_env()),
+                              label=f"SPARQL endpoint {endpoint}", key=endpoint, replace=replace)
         click.echo(f"added {endpoint}: {info.triples} triples as {info.iri}")
     for file in files:
         info = ws.add(file, replace=replace)
         click.echo(f"added {file}: {info.triples} triples as {info.iri}")
-
-
-def _add_endpoint(ws, url, replace):
-    """Mirror the endpoint into a temporary N-Triples file in the workspace folder, then add that."""
-    import os
-    import tempfile
-    from pathlib import Path
-
-    from careergraph.graph.endpoint import DEFAULT_PAGE_SIZE, Endpoint, mirror, page_size_from_env
-
-    handle, tmp = tempfile.mkstemp(prefix=".mirror-", suffix=".nt", dir=ws.folder)
-    os.close(handle)
-    try:
-        mirror(Endpoint(url), tmp, page_size=page_size_from_env(DEFAULT_PAGE_SIZE))
-        return ws.add(tmp, replace=replace, label=f"SPARQL endpoint {url}", key=url, origin=Path(tmp))
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 @cli.command("remove")

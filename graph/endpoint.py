@@ -171,7 +171,10 @@ class Endpoint:
             raise EndpointError(f"{self.url}: {type(err).__name__}: {_short(err)}") from err
 
     def _json(self, text: str, timeout: float | None) -> dict:
-        kind, body = self._post(text, f"{_JSON}, application/json;q=0.9", timeout)
+        return self._decoded(*self._post(text, f"{_JSON}, application/json;q=0.9", timeout))
+
+    def _decoded(self, kind: str, body: bytes) -> dict:
+        """An answer as SPARQL JSON results, or a one-line error naming the URL."""
         try:
             if "json" not in kind:
                 raise ValueError(kind)
@@ -187,7 +190,10 @@ class Endpoint:
     # -- queries ------------------------------------------------------------------
     def select(self, text: str, *, timeout: float | None = None) -> tuple[list[str], list[tuple]]:
         """Run a SELECT query: the variable names and the rows (tuples of rdflib terms, None if unbound)."""
-        data = self._json(text, timeout)
+        return self._rows(self._json(text, timeout))
+
+    def _rows(self, data: dict) -> tuple[list[str], list[tuple]]:
+        """The variable names and rows of SPARQL JSON SELECT results."""
         try:
             names = list(data["head"]["vars"])
             rows = [tuple(_term(b[n]) if n in b else None for n in names) for b in data["results"]["bindings"]]
@@ -400,13 +406,7 @@ def _tsv_page(endpoint: Endpoint, text: str, predicate: str, timeout) -> tuple[l
             if subject[:1] in ("<", "_") and obj:
                 out.append(f"{subject} {predicate} {obj} .\n")
         return out, len(lines)
-    try:
-        data = json.loads(body.decode("utf-8"))
-        bindings = data["results"]["bindings"]
-        rows = [(_term(b["s"]) if "s" in b else None, _term(b["o"]) if "o" in b else None) for b in bindings]
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as err:
-        raise EndpointError(f"{endpoint.url}: the answer is neither SPARQL TSV nor SPARQL JSON results "
-                            f"({kind}): {_short(err)}") from err
+    _, rows = endpoint._rows(endpoint._decoded(kind, body))
     return [f"{s.n3()} {predicate} {o.n3()} .\n" for s, o in rows
             if s is not None and o is not None and not isinstance(s, Literal)], len(rows)
 

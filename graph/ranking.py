@@ -163,15 +163,17 @@ def _ranked_rows(kg, idx, model, known, lacks, kind, limit, exact_limit, max_pla
             iri = made[position] = str.__new__(URIRef, skills[position])  # from the store: unchecked
         return iri
 
+    def essential(j) -> list:  # row j's essential requirements, sorted, as requirements() gives them
+        start, end = idx.requires.indptr[rows[j]], idx.requires.indptr[rows[j] + 1]
+        return [skill_iri(s) for s in idx.requires.indices[start:end].tolist()]
+
     for j in open_rows[stable_order(lower[open_rows])]:
         if len(settled) >= k and lower[j] > -settled[0] + 1e-6:
             break  # no row left can come before the k-th settled one
         if plans >= max_plans:
             break
-        start, end = idx.requires.indptr[rows[j]], idx.requires.indptr[rows[j] + 1]
-        essential = [skill_iri(s) for s in idx.requires.indices[start:end].tolist()]  # sorted, as requirements()
         try:
-            sol = solve(model, known, essential, exact_limit=exact_limit)
+            sol = solve(model, known, essential(j), exact_limit=exact_limit)
         except NoPathError:
             hours[j], approximate[j] = math.inf, False
         else:
@@ -191,11 +193,7 @@ def _ranked_rows(kg, idx, model, known, lacks, kind, limit, exact_limit, max_pla
         order = np.lexsort((-coverage, hours))
     out = []
     targets = [str.__new__(URIRef, idx.targets[rows[j]]) for j in order]  # from the store: unchecked
-    missing_of = []
-    for j in order:
-        start, end = idx.requires.indptr[rows[j]], idx.requires.indptr[rows[j] + 1]
-        missing_of.append(sorted(s for s in map(skill_iri, idx.requires.indices[start:end].tolist())
-                                 if s not in known))
+    missing_of = [sorted(s for s in essential(j) if s not in known) for j in order]
     if len(order) >= PREFETCH_MIN:
         prefetch_labels(kg, targets + sorted(set().union(*missing_of)))
     ref = _refs(kg)

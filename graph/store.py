@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Iterable
@@ -411,17 +410,14 @@ def _saved_triples(kg):
 
 def _save_triples(kg, graphs: list, total: int) -> None:
     """Save the count atomically; a cache, so a failure to write it only costs the next count."""
+    from .importing import write_atomic
+
     folder = Path(kg.index_folder)
-    tmp = folder / f".{_TRIPLES_FILE}.{os.getpid()}.tmp"
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps({"graphs": graphs, "triples": total}), encoding="utf-8")
-        os.replace(tmp, folder / _TRIPLES_FILE)
+        write_atomic(folder / _TRIPLES_FILE, json.dumps({"graphs": graphs, "triples": total}))
     except OSError:
-        try:
-            tmp.unlink(missing_ok=True)
-        except OSError:
-            pass
+        pass
 
 
 def _from_ox(term):

@@ -590,6 +590,18 @@ class Workspace:
             self._carry_caches(before, name.value, targets_only=change == "targets")
         return SourceInfo(iri, label, "user", key, count)
 
+    def add_written(self, write, *, label: str, key: str, origin=None, replace: bool = False) -> SourceInfo:
+        """:meth:`add` the N-Triples that ``write(path)`` writes, through a temporary file in the
+        workspace folder that is deleted afterwards: for RDF made from another file (an import)
+        or fetched (a mirror of a SPARQL endpoint)."""
+        handle, tmp = tempfile.mkstemp(prefix=".import-", suffix=".nt", dir=self.folder)
+        os.close(handle)
+        try:
+            write(tmp)
+            return self.add(tmp, replace=replace, label=label, key=key, origin=origin)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+
     def _index_key(self) -> str:
         """The key of caches of the compiled index now (as ``KnowledgeGraph.index_key`` gives it)."""
         return f"data:{self.data_generation}"
@@ -681,7 +693,7 @@ class Workspace:
         per triple as copying. So graphs of at least :data:`REBUILD_THRESHOLD`
         triples that hold at least as many triples as the rest of the store
         (removing the one big source, undoing a big add) are dropped by
-        copying the rest into a new store folder and swapping it in
+        copying the rest into a new store folder and switching the marker to it
         (:meth:`_rebuild_without`); others are deleted in place, in chunks.
         """
         if not graphs:

@@ -72,7 +72,7 @@ def test_a_mirror_workspace_answers_as_the_bundled_data(oxigraph_server, tmp_pat
     assert invoke("--store", ws, "add", "--replace", "--from-endpoint", oxigraph_server.url).exit_code == 0
     info = json.loads(invoke("--store", ws, "info", "--format", "json").stdout)
     assert [s["file"] for s in info["sources"] if s["kind"] == "user"] == [oxigraph_server.url]
-    assert not [p for p in (tmp_path / "ws").iterdir() if p.name.startswith(".mirror-")]
+    assert not [p for p in (tmp_path / "ws").iterdir() if p.name.startswith(".import-")]  # the temporary file
 
 
 def test_an_unreachable_endpoint_leaves_the_workspace_as_it_was(tmp_path):
