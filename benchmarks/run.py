@@ -467,11 +467,12 @@ def _bench_workspace_processes(b: Bench, scale: str, folder, posting: str, *, hu
         cases.append(("process: export --focus a skill of ~20k postings (ttl)",
                       ["export", "--format", "ttl", "--focus", busy, "--depth", "1", "-o", os.devnull]))
     _process([exe, *store, "rank", "postings", "--limit", "1"])  # the index is built and saved once
-    for case, args in cases:
-        b.time(scale, case, lambda args=args: _process([exe, *store, *args]))
+    timed = {case: b.time(scale, case, lambda args=args: _process([exe, *store, *args])) for case, args in cases}
     # Floors, side by side: what any Python process pays before careergraph's own work, and the
     # issue's prototype's way of answering a point lookup (a script on pyoxigraph alone).
-    marker = json.loads((Path(folder) / "careergraph-workspace.json").read_text(encoding="utf-8"))
+    from careergraph.graph.workspace import MARKER
+
+    marker = json.loads((Path(folder) / MARKER).read_text(encoding="utf-8"))  # it names the store's folder
     oxdir = str(Path(folder) / marker.get("store", "oxigraph"))
     lookup = (f"import pyoxigraph as ox; s = ox.Store.read_only({oxdir!r}); "
               f"print(list(s.query('SELECT ?o WHERE {{ <{posting}> <https://w3id.org/careergraph/ns#requiresSkill> "
@@ -481,9 +482,7 @@ def _bench_workspace_processes(b: Bench, scale: str, folder, posting: str, *, hu
     b.time(scale, "process floor: python -c pass", lambda: _process([sys.executable, "-c", "pass"]))
     b.time(scale, "process floor: python + import click, rdflib, numpy",
            lambda: _process([sys.executable, "-c", "import click, rdflib, numpy"]))
-    ours = next((r["median"] for r in b.rows if r.get("case") == cases[0][0] and r["scale"] == scale
-                 and "median" in r), None)
-    b.ratio(scale, "ratio: careergraph point lookup / prototype's, whole process", ours, floor)
+    b.ratio(scale, "ratio: careergraph point lookup / prototype's, whole process", timed[cases[0][0]], floor)
 
 
 def render(rows: list[dict]) -> str:
