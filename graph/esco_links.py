@@ -15,14 +15,13 @@ from careergraph.ontology import CG, ESCO
 
 from .errors import InvalidDataError
 from .importing import new_graph
-from .resolve import loose, normalize
+from .resolve import bucket_counts, loose, normalize
 
 __all__ = ["LinkProposal", "link_esco", "links_graph", "esco_skill_labels"]
 
 _LABELS = (SKOS.prefLabel, SKOS.altLabel)
 _WORD = re.compile(r"\w+")
 _STOP = {"and", "or", "of", "the", "in", "for", "to", "a", "an", "with", "use", "using", "on"}
-_BUCKETS = 64  # characters are counted in this many hash buckets to bound similarities
 
 
 @dataclass(frozen=True, order=True)
@@ -104,13 +103,11 @@ def _file_labels(path: Path) -> dict[URIRef, tuple[str, list[str]]]:
     import pyoxigraph as ox
 
     from .store import guess_format
+    from .workspace import _ox_format
 
     if not path.is_file():
         raise InvalidDataError("no such file" if not path.exists() else "is not a file", path=path)
-    formats = {"turtle": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "n3": ox.RdfFormat.N3,
-               "json-ld": ox.RdfFormat.JSON_LD, "xml": ox.RdfFormat.RDF_XML, "trig": ox.RdfFormat.TRIG,
-               "nquads": ox.RdfFormat.N_QUADS}
-    fmt = formats[guess_format(path)]
+    fmt = _ox_format(guess_format(path))
     skill, rdf_type = str(ESCO.Skill), str(RDF.type)
     wanted = {str(p): p for p in _LABELS}
     skills, values = set(), {}
@@ -165,7 +162,12 @@ def _own_skill_labels(kg) -> dict[URIRef, tuple[str, list[str]]]:
 
 
 def _tokens(text: str) -> set[str]:
-    return {t for t in _WORD.findall(normalize(text)) if t not in _STOP}
+    return _words(normalize(text))
+
+
+def _words(key: str) -> set[str]:
+    """The words of a normalized text, stop words left out."""
+    return {t for t in _WORD.findall(key) if t not in _STOP}
 
 
 class _Index:
@@ -184,14 +186,14 @@ class _Index:
                 self.exact.setdefault(loose(form), []).append((node, form))
                 pair = len(pairs)
                 pairs.append((node, form, texts.setdefault(key, len(texts))))
-                for token in {t for t in _WORD.findall(key) if t not in _STOP}:  # _tokens(form)
+                for token in _words(key):
                     by_token.setdefault(token, []).append(pair)
         self.pairs = pairs
         self.text_of = list(texts)
         self.form_id = np.fromiter((p[2] for p in pairs), dtype=np.int64, count=len(pairs))
         self.by_token = {t: np.asarray(ids, dtype=np.int64) for t, ids in by_token.items()}
         self.lengths = np.fromiter(map(len, self.text_of), dtype=np.int64, count=len(self.text_of))
-        self.counts = _bucket_counts(self.text_of, self.lengths)
+        self.counts = bucket_counts(self.text_of, self.lengths)
 
     def candidates(self, label: str):
         """The ids of the pairs sharing a word with ``label`` (sorted, distinct)."""
@@ -199,15 +201,6 @@ class _Index:
 
         found = [self.by_token[t] for t in _tokens(label) if t in self.by_token]
         return np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
-
-
-def _bucket_counts(texts: list[str], lengths):
-    """Characters of each text counted in hash buckets: an (n, _BUCKETS) array."""
-    import numpy as np
-
-    codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32) % _BUCKETS
-    owner = np.repeat(np.arange(len(texts)), lengths)
-    return np.bincount(owner * _BUCKETS + codes, minlength=len(texts) * _BUCKETS).reshape(len(texts), _BUCKETS)
 
 
 def _close(index: _Index, labels: list[str], *, cutoff: float, limit: int) -> list[tuple]:
@@ -232,8 +225,7 @@ def _close(index: _Index, labels: list[str], *, cutoff: float, limit: int) -> li
         if not len(pair_ids):
             continue
         forms = index.form_id[pair_ids]
-        want = np.bincount(np.frombuffer(key.encode("utf-32-le"), dtype=np.uint32) % _BUCKETS,
-                           minlength=_BUCKETS)
+        want = bucket_counts([key], [len(key)])[0]
         shared = np.minimum(index.counts[forms], want).sum(axis=1)
         bound = 2.0 * shared / np.maximum(index.lengths[forms] + len(key), 1)
         keep = bound >= cutoff

@@ -128,13 +128,9 @@ _JOIN_LEAST = 512
 
 def _iri_rows(store, query: str) -> list[tuple]:
     """The rows of a SELECT as tuples of IRI strings; any other cell (literal, blank node) is None."""
-    import pyoxigraph as ox
+    from .native import select_iris
 
-    data = store.query(query, use_default_graph_as_union=True).serialize(format=ox.QueryResultsFormat.TSV)
-    lines = data.decode("utf-8").split("\n")[1:]
-    if lines and not lines[-1]:
-        lines.pop()
-    return [tuple([c[1:-1] if c.startswith("<") else None for c in line.split("\t")]) for line in lines]
+    return select_iris(store, query, literals=False)
 
 
 class _Links:
@@ -154,7 +150,6 @@ class _Links:
         self.subjects: set = set()  # nodes known to point at some entity
         self._least: dict = {}  # node -> (least entity pointing at it, CURIE) or None
         self._curies: dict = {}
-        self.queries = 0
         # Quads only in named graphs (the usual workspace): one index lookup per node, not two.
         default = next(iter(store.quads_for_pattern(None, None, None, ox.DefaultGraph())), None)
         self._graph = "GRAPH ?g " if default is None else ""
@@ -175,7 +170,6 @@ class _Links:
         rows: list[tuple] = []
         nodes = sorted(set(nodes))
         for start in range(0, len(nodes), chunk):
-            self.queries += 1
             rows.extend(_iri_rows(self.store, template.replace("{values}", values(nodes[start:start + chunk]))))
         return rows
 
@@ -185,7 +179,6 @@ class _Links:
             (x,) = nodes
             ref = iri_ref(x)
             pattern = self._triples(ref, "?y") if outward else self._triples("?y", ref)
-            self.queries += 1
             rows = [(x, p, y) for p, y in _iri_rows(self.store, f"SELECT ?p ?y WHERE {{ {pattern} }}")]
         else:
             pattern = self._triples("?x", "?y") if outward else self._triples("?y", "?x")
@@ -230,7 +223,6 @@ class _Links:
         test = " && ".join(["isIRI(?y)", f"?y != {ref}", _vocabulary_filter("y"), _relation_filter()])
         query = (f"SELECT ?y WHERE {{ {{ {self._triples(ref, '?y')} }} UNION {{ {self._triples('?y', ref)} }} "
                  f"FILTER({test}) }} LIMIT 1")
-        self.queries += 1
         return bool(_iri_rows(self.store, query))
 
     def neighbours(self, node: str) -> set:
@@ -265,7 +257,6 @@ class _Links:
         both = sorted(set(nodes) | set(others))
         query = (f"SELECT ?x ?p ?y WHERE {{ VALUES ?x {{ {values(both)} }} VALUES ?y {{ {values(both)} }} "
                  f"{self._triples('?x', '?y')} }}")
-        self.queries += 1
         nodes, others = set(nodes), set(others)
         found: dict = {}
         for x, p, y in _iri_rows(self.store, query):
@@ -301,7 +292,6 @@ class _Links:
             if 2 * len(todo) >= len(pointing):
                 query = (f"SELECT ?y ?p ?x WHERE {{ {self._triples('?y', '?q', iri_ref(around))} "
                          f"{self._triples('?x', '?p', '?y')} }}")
-                self.queries += 1
                 self._keep(_iri_rows(self.store, query), [y for y in pointing if y not in self.inn], False)
                 todo = [n for n in todo if n not in self.inn]
         if todo:
@@ -314,7 +304,7 @@ class _Links:
             if node not in self.inn:
                 self.read([node], outward=False)
             first = self._least[node] = min(self.inn[node].items(), default=None)
-        if (node in self.subjects or self._has_out(node)) and (first is None or node < first[0]):
+        if self._has_out(node) and (first is None or node < first[0]):
             return (node, 0)
         return (first[0], 1, first[1], node)
 

@@ -72,13 +72,11 @@ def subgraph(kg, *, focus=None, depth: int = 1, bundled: bool = True) -> Dataset
         raise UsageError(f"depth must be 0 or more, not {depth}")
     names = _sources(kg, bundled)
     if focus is not None and is_store_backed(kg):
-        return _store_subgraph(kg, names, kg.resolve(str(focus)) if not isinstance(focus, URIRef) else focus,
-                               depth)
+        return _store_subgraph(kg, names, _focus_iri(kg, focus), depth)
     graphs = [kg.dataset.graph(name) for name in names]
     keep = None
     if focus is not None:
-        iri = focus if isinstance(focus, URIRef) else kg.resolve(str(focus))
-        keep = _neighbourhood(kg, graphs, iri, depth)
+        keep = _neighbourhood(kg, graphs, _focus_iri(kg, focus), depth)
     out = Dataset()
     for prefix, ns in PREFIXES.items():
         out.bind(prefix, ns, override=True, replace=True)
@@ -130,7 +128,7 @@ def _store_subgraph(kg, names: list, focus, depth: int) -> Dataset:
     out = Dataset()
     for prefix, ns in PREFIXES.items():
         out.bind(prefix, ns, override=True, replace=True)
-    text = "".join(f"{line[:-2]} <{g}> .\n" for g, line in _focus_lines(kg, names, focus, depth))
+    text = _nquads(_focus_lines(kg, names, focus, depth))
     if text:
         out.parse(data=text, format="nquads")
     return out
@@ -167,10 +165,10 @@ def _nt_object(cell: str) -> str:
 
 
 def _tsv(store, query: str) -> list[list[str]]:
-    import pyoxigraph as ox
+    """The rows of a SELECT as lists of TSV cells (terms as SPARQL TSV writes them)."""
+    from .native import select_tsv
 
-    data = store.query(query, use_default_graph_as_union=True).serialize(format=ox.QueryResultsFormat.TSV)
-    return [row.split("\t") for row in data.decode("utf-8").split("\n")[1:] if row]
+    return [row.split("\t") for row in select_tsv(store, query).decode("utf-8").split("\n")[1:] if row]
 
 
 def _focus_lines(kg, names: list, focus, depth: int) -> list[tuple[str, str]]:
@@ -210,27 +208,35 @@ def _store_focus_export(kg, fmt: str, names: list, focus, depth: int) -> str:
 
     The same triples as :func:`subgraph` gives, without an rdflib term:
     ``nt``, ``ttl`` and ``jsonld`` write the union (each triple once),
-    ``trig`` one graph per source. On the L benchmark workspace, ``ttl``
-    around a skill 21,000 postings require (depth 1, 100,280 triples) took
-    12 s as a whole command on a busy two-core host, instead of 48 s.
+    ``trig`` one graph per source (the README gives measured times).
     """
     import pyoxigraph as ox
 
     lines = _focus_lines(kg, names, focus, depth)
-    prefixes = {prefix: str(ns) for prefix, ns in PREFIXES.items()}
     out = ox.Store()
     if fmt == "trig":
-        out.load("".join(f"{line[:-2]} <{g}> .\n" for g, line in lines), format=ox.RdfFormat.N_QUADS)
-        return out.dump(format=ox.RdfFormat.TRIG, prefixes=prefixes).decode("utf-8")
+        out.load(_nquads(lines), format=ox.RdfFormat.N_QUADS)
+        return out.dump(format=ox.RdfFormat.TRIG, prefixes=_OX_PREFIXES).decode("utf-8")
     out.load("".join(dict.fromkeys(line for _, line in lines)), format=ox.RdfFormat.N_TRIPLES)
     if fmt == "nt":
         return out.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()).decode("utf-8")
     return out.dump(format=getattr(ox.RdfFormat, _OX_FORMATS[fmt]), from_graph=ox.DefaultGraph(),
-                    prefixes=prefixes).decode("utf-8")
+                    prefixes=_OX_PREFIXES).decode("utf-8")
 
 
 #: The formats a workspace's whole export is written in by Oxigraph itself.
 _OX_FORMATS = {"nt": "N_TRIPLES", "ttl": "TURTLE", "trig": "TRIG", "jsonld": "JSON_LD"}
+_OX_PREFIXES = {prefix: str(ns) for prefix, ns in PREFIXES.items()}
+
+
+def _nquads(lines) -> str:
+    """``(graph, N-Triples line)`` pairs as N-Quads text."""
+    return "".join(f"{line[:-2]} <{g}> .\n" for g, line in lines)
+
+
+def _focus_iri(kg, focus):
+    """``focus`` as an IRI: given as one, or resolved by name."""
+    return focus if isinstance(focus, URIRef) else kg.resolve(str(focus))
 
 
 def _store_export(kg, fmt: str, names: list) -> str:
@@ -257,9 +263,8 @@ def _store_export(kg, fmt: str, names: list) -> str:
     union = ox.Store()
     for _, data in parts:
         union.load(data, format=ox.RdfFormat.N_TRIPLES)
-    prefixes = {prefix: str(ns) for prefix, ns in PREFIXES.items()}
     return union.dump(format=getattr(ox.RdfFormat, _OX_FORMATS[fmt]), from_graph=ox.DefaultGraph(),
-                      prefixes=prefixes).decode("utf-8")
+                      prefixes=_OX_PREFIXES).decode("utf-8")
 
 
 _XSD_STRING = URIRef("http://www.w3.org/2001/XMLSchema#string")
@@ -360,8 +365,7 @@ def export(kg, fmt: str, *, focus=None, depth: int = 1, bundled: bool = True) ->
             return _store_export(kg, fmt, names)
         if depth < 0:
             raise UsageError(f"depth must be 0 or more, not {depth}")
-        iri = focus if isinstance(focus, URIRef) else kg.resolve(str(focus))
-        return _store_focus_export(kg, fmt, names, iri, depth)
+        return _store_focus_export(kg, fmt, names, _focus_iri(kg, focus), depth)
     ds = subgraph(kg, focus=focus, depth=depth, bundled=bundled)
     if fmt == "trig":
         return ds.serialize(format="trig")

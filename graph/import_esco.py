@@ -16,7 +16,7 @@ from rdflib.namespace import DCTERMS, SKOS
 from careergraph.ontology import CG, ESCO
 
 from .errors import InvalidDataError, UsageError
-from .importing import new_graph
+from .importing import new_graph, ordinary_file
 
 __all__ = ["EscoImport", "import_esco", "NTriplesWriter", "ESCO_FILES", "ESCO_BASE"]
 
@@ -90,9 +90,7 @@ class NTriplesWriter:
         if not folder.is_dir():
             raise InvalidDataError("the folder to write into does not exist", path=self.path)
         fd, self._tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
-        umask = os.umask(0)  # mkstemp makes the file private (0600); the output is an ordinary file
-        os.umask(umask)
-        os.chmod(self._tmp, 0o666 & ~umask)
+        ordinary_file(self._tmp)
         self._fh = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
         return self
 

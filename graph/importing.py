@@ -574,6 +574,14 @@ def resolve_org(kg, graph: Graph, minter: Minter, value, result: ImportResult, *
 # -- writing ------------------------------------------------------------------------------
 
 
+def ordinary_file(path) -> None:
+    """Give a file from ``tempfile.mkstemp`` (private, 0600) the mode an ordinary new file gets
+    (0666 less the umask): it becomes the user's output."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
+
+
 def write_atomic(path, data: str | bytes) -> None:
     """Write ``data`` to ``path`` completely or not at all (temp file + ``os.replace``)."""
     path = Path(path)
@@ -583,9 +591,7 @@ def write_atomic(path, data: str | bytes) -> None:
     payload = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
-        umask = os.umask(0)  # mkstemp makes the file private (0600); the output is an ordinary file
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        ordinary_file(tmp)
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
             fh.flush()

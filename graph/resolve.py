@@ -444,6 +444,20 @@ _BUCKETS = 64
 _CHUNK = 65536
 
 
+def bucket_counts(texts, lengths):
+    """Characters of each text counted in 64 hash buckets: an (n, 64) array.
+
+    Two texts share at most ``np.minimum(a, b).sum()`` characters, so
+    ``2 * that / total length`` bounds difflib's ratio from above (used by
+    :func:`close_matches` and by ``link esco``).
+    """
+    import numpy as np
+
+    codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32) % _BUCKETS
+    owner = np.repeat(np.arange(len(texts)), lengths)
+    return np.bincount(owner * _BUCKETS + codes, minlength=len(texts) * _BUCKETS).reshape(len(texts), _BUCKETS)
+
+
 def close_matches(word: str, candidates: list[str], n: int = 5, cutoff: float = 0.6) -> list[str]:
     """What ``difflib.get_close_matches(word, candidates, n, cutoff)`` returns, found faster.
 
@@ -467,15 +481,12 @@ def close_matches(word: str, candidates: list[str], n: int = 5, cutoff: float = 
         return []
     matcher = difflib.SequenceMatcher()
     matcher.set_seq2(word)
-    want = np.bincount(np.frombuffer(word.encode("utf-32-le"), dtype=np.uint32) % _BUCKETS, minlength=_BUCKETS)
+    want = bucket_counts([word], [len(word)])[0]
     bounds = []
     for start in range(0, len(candidates), _CHUNK):
         part = candidates[start:start + _CHUNK]
         lengths = np.fromiter(map(len, part), dtype=np.int64, count=len(part))
-        codes = np.frombuffer("".join(part).encode("utf-32-le"), dtype=np.uint32) % _BUCKETS
-        owner = np.repeat(np.arange(len(part)), lengths)
-        counts = np.bincount(owner * _BUCKETS + codes, minlength=len(part) * _BUCKETS).reshape(len(part), _BUCKETS)
-        shared = np.minimum(counts, want).sum(axis=1)
+        shared = np.minimum(bucket_counts(part, lengths), want).sum(axis=1)
         total = lengths + len(word)
         with np.errstate(divide="ignore", invalid="ignore"):
             bounds.append(np.where(total > 0, 2.0 * shared / np.maximum(total, 1), 1.0))
