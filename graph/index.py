@@ -855,20 +855,21 @@ def _requirements_of(requirements: dict, kinds: dict | None = None) -> _Requirem
                          np.array(rows, dtype=np.int64), np.array(columns, dtype=np.int64))
 
 
-def _read_requirements(store) -> _Requirements:
-    """:func:`_target_requirements` of a pyoxigraph store, as :class:`_Requirements`.
-
-    Reads the targets and skills (:func:`_read_names`), then the pairs
-    (:func:`_read_pairs`); :func:`build_index` runs the same two steps in a
-    second thread, beside its own work.
-    """
-    targets, kinds, skills = _read_names(store)
-    rows, columns = _read_pairs(store, targets, skills)
-    return _Requirements(targets, kinds, skills, rows, columns)
-
-
 #: The patterns of an essential requirement, ``?t`` requiring ``?s``.
 _EITHER = f"{{ ?t <{CG.requiresSkill}> ?s }} UNION {{ ?t <{CG.needsSkill}> ?s }}"
+
+
+def _native_kinds(store, within: str = "") -> dict:
+    """``{target: kind}`` for every posting and role of a pyoxigraph store (``within``: a pattern
+    narrowing ``?t``); a target typed as both is a posting."""
+    from .native import select_iris
+
+    kinds: dict = {}
+    for kind, cls in (("posting", CG.JobPosting), ("role", CG.Role)):
+        for (t,) in select_iris(store, f"SELECT DISTINCT ?t WHERE {{ {within} ?t a <{cls}> }}", literals=False):
+            if t is not None:
+                kinds.setdefault(t, kind)
+    return kinds
 
 
 def _read_names(store) -> tuple[list, list, list]:
@@ -876,11 +877,7 @@ def _read_names(store) -> tuple[list, list, list]:
     a target typed as both is a posting) and every IRI a requirement names (in Oxigraph's order)."""
     from .native import select_iris
 
-    kinds: dict = {}
-    for kind, cls in (("posting", CG.JobPosting), ("role", CG.Role)):
-        for (t,) in select_iris(store, f"SELECT DISTINCT ?t WHERE {{ ?t a <{cls}> }}", literals=False):
-            if t is not None:
-                kinds.setdefault(t, kind)
+    kinds = _native_kinds(store)
     targets = sorted(kinds)
     skills = [s for (s,) in select_iris(store, f"SELECT DISTINCT ?s WHERE {{ {_EITHER} }}", literals=False)
               if s is not None]
@@ -940,11 +937,7 @@ def _native_requirements(store, graph: str | None = None) -> tuple[dict, dict]:
         within = (f"{{ SELECT DISTINCT ?t WHERE {{ GRAPH {iri_ref(graph)} {{ {{ ?t <{CG.requiresSkill}> ?x }} "
                   f"UNION {{ ?t <{CG.needsSkill}> ?x }} UNION {{ ?t a <{CG.JobPosting}> }} "
                   f"UNION {{ ?t a <{CG.Role}> }} }} }} }}")
-    kinds: dict = {}
-    for kind, cls in (("posting", CG.JobPosting), ("role", CG.Role)):
-        for (t,) in select_iris(store, f"SELECT DISTINCT ?t WHERE {{ {within} ?t a <{cls}> }}", literals=False):
-            if t is not None:
-                kinds.setdefault(t, kind)
+    kinds = _native_kinds(store, within)
     reqs: dict = {t: [] for t in kinds}
     for prop in (CG.requiresSkill, CG.needsSkill):  # a skill that is a literal is no skill (as in rdflib)
         for t, skill in select_iris(store, f"SELECT DISTINCT ?t ?s WHERE {{ {within} ?t <{prop}> ?s }}",
@@ -954,7 +947,7 @@ def _native_requirements(store, graph: str | None = None) -> tuple[dict, dict]:
     return reqs, kinds
 
 
-def _skill_matrices(sp, model, skills: list, pos: dict) -> dict:
+def _skill_matrices(sp, model, skills: list, arrays: dict) -> dict:
     """What :func:`_compile` makes of the skill model alone, as sparse matrices over ``skills``.
 
     Each skill's forced closure and frontier follow "needs" edges
@@ -973,17 +966,18 @@ def _skill_matrices(sp, model, skills: list, pos: dict) -> dict:
     narrower = model.narrower
     options = [model.options(s) if s in narrower else (s,) for s in skills]  # no narrower skill: itself
     choice = np.array([opts != (s,) for s, opts in zip(skills, options)], dtype=bool)
-    broader = _edges_matrix(sp, model.broader, pos, n)
-    prerequisite = _edges_matrix(sp, model.prerequisites, pos, n)
+    broader, prerequisite = (_pairs_matrix(sp, arrays[k][:, 0], arrays[k][:, 1], n, n)
+                             for k in ("broader", "prerequisite"))  # from _model_arrays
     up = _reach(sp, broader)  # each skill with every broader skill (SkillModel.up)
     inherited = _binary(up @ prerequisite)
-    needs = _without(sp, inherited, _binary(inherited.multiply(up)))  # SkillModel.needs
+    needs = _without(inherited, _binary(inherited.multiply(up)))  # SkillModel.needs
     entry_rows = _entry_rows(needs)
     reach = _reach(sp, _select(sp, needs, ~choice[entry_rows]))  # choices are where a closure stops
     fixed = _select(sp, reach, ~choice[reach.indices])
     frontier = _select(sp, reach, choice[reach.indices])
     mutual = _binary(reach.multiply(reach.T).tocsr())  # i and j reach each other: a cycle
-    cyclic = np.bincount(_entry_rows(mutual)[_entry_rows(mutual) != mutual.indices], minlength=n) > 0
+    mutual_rows = _entry_rows(mutual)
+    cyclic = np.bincount(mutual_rows[mutual_rows != mutual.indices], minlength=n) > 0
     # A skill of a forced closure meets the broad skills above it for free, so a choice among
     # them needs no extra option; counted only for skills whose own closure needs no choice
     # (else learning it might itself wait for that choice: no order would exist).
@@ -994,17 +988,6 @@ def _skill_matrices(sp, model, skills: list, pos: dict) -> dict:
             "cyclic": cyclic, "up": meets,
             # what holding each skill makes known (broader skills, prerequisites, transitively)
             "closure": _reach(sp, _binary(broader + prerequisite))}
-
-
-def _edges_matrix(sp, edges, pos: dict, n: int):
-    """``{skill: skills}`` as a 0/1 CSR matrix over positions."""
-    rows, columns = [], []
-    for s, targets in edges.items():
-        i = pos[str(s)]
-        for o in targets:
-            rows.append(i)
-            columns.append(pos[str(o)])
-    return _pairs_matrix(sp, rows, columns, n, n)
 
 
 def _reach(sp, edges):
@@ -1030,7 +1013,7 @@ def _select(sp, m, keep):
     return sp.csr_matrix((np.ones(int(keep.sum())), m.indices[keep], indptr), shape=m.shape)
 
 
-def _without(sp, m, other):
+def _without(m, other):
     """``m`` without the entries of ``other`` (0/1 CSR matrices)."""
     kept = m - other
     kept.eliminate_zeros()
@@ -1053,9 +1036,8 @@ def build_index(kg, *, key: str = "") -> CompiledIndex:
     """
     store = getattr(kg, "oxigraph", None)
     if store is None:
-        found = _requirements_of(*_target_requirements(kg))
-        return _compile(skill_model(kg), found.targets, found.kinds, found.skills,
-                        lambda: (found.rows, found.columns), key=key)
+        reqs, kinds = _target_requirements(kg)
+        return index_from(skill_model(kg), reqs, kinds=kinds, key=key)
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="careergraph-index") as pool:
@@ -1108,7 +1090,8 @@ def _compile(model, targets: list, kinds: list, named: list, pairs, *, key: str)
     skills_str = sorted(set(originals).union(named))
     pos = {s: i for i, s in enumerate(skills_str)}
     skills = [originals.get(s, s) for s in skills_str]
-    m = _skill_matrices(sp, model, skills, pos)
+    model_arrays = _model_arrays(model, pos)
+    m = _skill_matrices(sp, model, skills, model_arrays)
     choice, up = m["choice"], m["up"]
     # A choice's own hours count only in its "learn it as itself" option (never in a closure).
     hours = np.array([model.cost(s) for s in skills])
@@ -1116,7 +1099,6 @@ def _compile(model, targets: list, kinds: list, named: list, pairs, *, key: str)
                        for i, s in enumerate(skills)])
     skill_frontier = _drop_met(sp, m["fixed"], m["frontier"], up)
     table, option_fixed, option_frontier = _option_table(sp, skills, pos, m)
-    model_arrays = _model_arrays(model, pos)
 
     rows, columns = pairs()
     to_column = np.fromiter((pos[s] for s in named), dtype=np.int64, count=len(named))
@@ -1248,10 +1230,9 @@ def _option_table(sp, skills: list, pos: dict, m: dict):
     pick = _pairs_matrix(sp, pick_rows, pick_columns, count, n)
     option_fixed = _binary(pick @ m["fixed"] + _pairs_matrix(sp, self_rows, self_columns, count, n))
     option_frontier = _drop_met(sp, option_fixed, _binary(pick @ m["frontier"]), m["up"])
-    fr_entry = np.repeat(np.arange(count), np.diff(option_frontier.indptr))
     table = {"choice": np.array(choice_idx, dtype=np.int64), "starts": np.array(starts, dtype=np.int64),
              "segment": np.array(segment, dtype=np.int64), "row": np.arange(count, dtype=np.int64),
-             "fr_entry": fr_entry.astype(np.int64), "fr_skill": option_frontier.indices.astype(np.int64)}
+             "fr_entry": _entry_rows(option_frontier).astype(np.int64), "fr_skill": option_frontier.indices.astype(np.int64)}
     return table, option_fixed, option_frontier
 
 
@@ -1288,9 +1269,7 @@ def _drop_met(sp, fixed, frontier, up):
     held = np.zeros(frontier.shape[1], dtype=bool)
     held[frontier.indices] = True
     met = _binary(fixed @ _select(sp, up, held[up.indices]))
-    kept = frontier - frontier.multiply(met)
-    kept.eliminate_zeros()
-    return _binary(kept.tocsr())
+    return _without(frontier, frontier.multiply(met))
 
 
 _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()

@@ -103,9 +103,7 @@ def _none(cell: str):
     return None
 
 
-def _cell(cell: str):
-    if len(cell) >= 2 and cell[0] == "<" and cell[-1] == ">":
-        return cell[1:-1]
+def _cell(cell: str):  # not an IRI: tsv_rows reads those itself
     if len(cell) >= 2 and cell[0] == '"' == cell[-1]:
         return unescape(cell[1:-1])
     return None

@@ -371,7 +371,7 @@ class LabelTable:
         try:
             with db:  # one transaction
                 if part is not None:
-                    _insert(db, part, new_only=True)
+                    _insert(db, part)
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('light', ?)", (json.dumps(light),))
                 if key is not None:
                     db.execute("INSERT OR REPLACE INTO meta VALUES ('key', ?)", (key,))
@@ -408,16 +408,12 @@ class LabelTable:
         return out
 
 
-def _insert(db, index: LabelIndex, *, new_only: bool = False) -> None:
-    """Write the rows of a :class:`LabelIndex` into a :class:`LabelTable`'s tables (``new_only``:
-    those the table does not have yet, found through its indexes)."""
+def _insert(db, index: LabelIndex) -> None:
+    """Write the rows of a :class:`LabelIndex` that a :class:`LabelTable`'s tables do not have yet
+    (found through its indexes)."""
     labels = [(tier, k, str(iri)) for tier, keys in enumerate(index.tiers) for k, iris in keys.items()
               for iri in iris]
     types = [(str(iri), str(c)) for iri, classes in index.types.items() for c in classes]
-    if not new_only:
-        db.executemany("INSERT INTO labels VALUES (?, ?, ?)", labels)
-        db.executemany("INSERT INTO types VALUES (?, ?)", types)
-        return
     db.executemany("INSERT INTO labels SELECT ?1, ?2, ?3 WHERE NOT EXISTS "
                    "(SELECT 1 FROM labels WHERE tier = ?1 AND key = ?2 AND iri = ?3)", labels)
     db.executemany("INSERT INTO types SELECT ?1, ?2 WHERE NOT EXISTS "
