@@ -12,7 +12,8 @@ from careergraph.ontology import PREFIXES
 
 from .errors import UsageError
 from .importing import serialize
-from .neighbourhood import CHUNK, _select, iri_ref, is_store_backed, values
+from .native import select_tsv
+from .neighbourhood import CHUNK, iri_ref, is_store_backed, values
 
 __all__ = ["export", "EXPORT_FORMATS", "subgraph"]
 
@@ -94,30 +95,42 @@ def subgraph(kg, *, focus=None, depth: int = 1, bundled: bool = True) -> Dataset
     return out
 
 
-# Links (rdf:type left out) with an IRI at the other end that touch the frontier, per named graph.
-_LINKS = """SELECT DISTINCT ?s ?o ?g WHERE {
-  { VALUES ?s { {values} } GRAPH ?g { ?s ?p ?o } FILTER(isIRI(?o) && ?p != <%(type)s>) }
-  UNION
-  { VALUES ?o { {values} } GRAPH ?g { ?s ?p ?o } FILTER(isIRI(?s) && ?p != <%(type)s>) }
-}""" % {"type": RDF.type}
+# One branch of a level of the neighbourhood: the other end of every link (rdf:type left out)
+# that touches the frontier, in the named graphs that are not left out. Only that end is
+# written (Oxigraph looks up the text of every IRI it writes); which cells are IRIs is told
+# from the TSV text, as isIRI() would look each one up as well.
+_LEVEL = {
+    "out": f"SELECT ?o WHERE {{ VALUES ?s {{ {{values}} }} GRAPH ?g {{ ?s ?p ?o }} "
+           f"FILTER(?p != <{RDF.type}>{{graphs}}) }}",
+    "in": f"SELECT ?s WHERE {{ VALUES ?o {{ {{values}} }} GRAPH ?g {{ ?s ?p ?o }} "
+          f"FILTER(?p != <{RDF.type}>{{graphs}}) }}",
+}
+
+
+def _other_graphs(store, names: list) -> str:
+    """A FILTER tail leaving out the store's named graphs that are not among ``names``."""
+    wanted = {str(n) for n in names}
+    others = sorted(g.value for g in store.named_graphs() if g.value not in wanted)
+    return "".join(f" && ?g != {iri_ref(g)}" for g in others)
 
 
 def _store_neighbourhood(kg, names: list, focus: str, depth: int) -> set:
-    """:func:`_neighbourhood` in a workspace's store: one query per level, in the graphs ``names``."""
-    graphs = {str(n) for n in names}
+    """:func:`_neighbourhood` in a workspace's store: two queries per level, in the graphs ``names``."""
+    store = kg._oxigraph
+    graphs = _other_graphs(store, names)
     seen = {focus}
     frontier = {focus}
     for _ in range(depth):
         if not frontier:
             break
+        nodes = sorted(frontier)
         nxt = set()
-        for s, o, g in _select(kg._oxigraph, _LINKS, frontier):
-            if g not in graphs or s is None or o is None:
-                continue
-            if s in frontier and o not in seen:
-                nxt.add(o)
-            if o in frontier and s not in seen:
-                nxt.add(s)
+        for template in _LEVEL.values():
+            template = template.replace("{graphs}", graphs)
+            for start in range(0, len(nodes), CHUNK):
+                data = select_tsv(store, template.replace("{values}", values(nodes[start:start + CHUNK])))
+                nxt.update(cell for cell in data.decode("utf-8").split("\n")[1:] if cell[:1] == "<")
+        nxt = {cell[1:-1] for cell in nxt} - seen
         seen |= nxt
         frontier = nxt
     return seen
@@ -135,18 +148,18 @@ def _store_subgraph(kg, names: list, focus, depth: int) -> Dataset:
 
 
 # The quads :func:`subgraph` keeps about the nodes, in one named graph, as SPARQL TSV cells, in
-# three parts. Oxigraph turns each IRI cell back into text (a lookup), and that is most of the
+# two parts. Oxigraph turns each IRI cell back into text (a lookup), and that is most of the
 # time: so the links between the nodes are found from their objects' side (a posting's
-# many links to skills outside the neighbourhood are never turned into text), the classes
-# with rdf:type bound, and only the literals need a test on every quad of the nodes.
+# many links to skills outside the neighbourhood are never turned into text); the classes
+# and the literals are read in one pass over the nodes' quads, rdf:type tested first (isLiteral
+# looks up the object's text, a comparison of IRIs does not).
 _ABOUT = {
-    "literal": "SELECT ?s ?p ?o WHERE { VALUES ?s { {values} } GRAPH {graph} { ?s ?p ?o } FILTER(isLiteral(?o)) }",
-    "type": f"SELECT ?s ?o WHERE {{ VALUES ?s {{ {{values}} }} GRAPH {{graph}} {{ ?s <{RDF.type}> ?o }} }}",
+    "about": f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {{values}} }} GRAPH {{graph}} {{ ?s ?p ?o }} "
+             f"FILTER(?p = <{RDF.type}> || isLiteral(?o)) }}",
     "link": f"SELECT ?s ?p ?o WHERE {{ VALUES ?o {{ {{values}} }} GRAPH {{graph}} {{ ?s ?p ?o }} "
             f"FILTER(?p != <{RDF.type}>) }}",
 }
 
-_TYPE_CELL = f"<{RDF.type}>"
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 # Turtle's short forms, which SPARQL TSV uses for numbers and booleans.
 _SHORT_LITERALS = ((re.compile(r"[+-]?[0-9]+"), "integer"), (re.compile(r"[+-]?[0-9]*\.[0-9]+"), "decimal"),
@@ -166,8 +179,6 @@ def _nt_object(cell: str) -> str:
 
 def _tsv(store, query: str) -> list[list[str]]:
     """The rows of a SELECT as lists of TSV cells (terms as SPARQL TSV writes them)."""
-    from .native import select_tsv
-
     return [row.split("\t") for row in select_tsv(store, query).decode("utf-8").split("\n")[1:] if row]
 
 
@@ -188,18 +199,22 @@ def _focus_lines(kg, names: list, focus, depth: int) -> list[tuple[str, str]]:
         graph = iri_ref(name)
         if not _tsv(store, f"SELECT ?s WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }} LIMIT 1"):
             continue  # an empty source: no need to look up each node in it
+        # per source: its literals, then its classes, then its links (Oxigraph's writers
+        # keep this order, so the text stays what it was when these were three queries)
+        literals, classes, links = [], [], []
         for part, template in _ABOUT.items():
             template = template.replace("{graph}", graph)
             for start in range(0, len(nodes), CHUNK):
-                for row in _tsv(store, template.replace("{values}", values(nodes[start:start + CHUNK]))):
-                    if part == "type":  # the predicate is not read back: it is known
-                        s, o = row
-                        p = _TYPE_CELL
+                for s, p, o in _tsv(store, template.replace("{values}", values(nodes[start:start + CHUNK]))):
+                    if part == "link":
+                        if s in refs:
+                            links.append(f"{s} {p} {o} .\n")
+                    elif o[:1] == "<" or o[:2] == "_:":
+                        classes.append(f"{s} {p} {o} .\n")
                     else:
-                        s, p, o = row
-                        if part == "link" and s not in refs:
-                            continue
-                    lines.append((str(name), f"{s} {p} {_nt_object(o)} .\n"))
+                        literals.append(f"{s} {p} {_nt_object(o)} .\n")
+        name = str(name)
+        lines += [(name, line) for part in (literals, classes, links) for line in part]
     return lines
 
 
