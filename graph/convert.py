@@ -303,6 +303,8 @@ def skill_model(kg) -> SkillModel:
         model = saved_model(kg, folder, size)
     if model is None and getattr(kg, "oxigraph", None) is not None:
         model = _native_model(kg.oxigraph)
+    if model is None and getattr(kg, "backend", None) == "endpoint" and kg._dataset is None:
+        model = kg.skill_model()  # pulled on its own, not with the whole subgraph
     if model is None:
         g = kg.graph
         model = SkillModel.from_edges(
@@ -385,8 +387,10 @@ def hierarchy_graph(kg) -> nx.DiGraph:
 
 
 def _objects(kg):
-    """``objects(subject, predicate)`` of ``kg``: read from Oxigraph directly on a workspace."""
-    return kg.objects if getattr(kg, "_oxigraph", None) is not None else kg.graph.objects
+    """``objects(subject, predicate)`` of ``kg``: read from Oxigraph directly on a workspace, asked of the
+    server on an endpoint; from the rdflib graph otherwise."""
+    native = getattr(kg, "_oxigraph", None) is not None or getattr(kg, "backend", None) == "endpoint"
+    return kg.objects if native else kg.graph.objects
 
 
 def held_skills(kg, person) -> dict:

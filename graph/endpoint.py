@@ -9,8 +9,14 @@ QLever, Fuseki, Amazon Neptune. What runs where:
   first (:func:`careergraph.graph.sparql.prepare`: no updates, SERVICE,
   FROM); parameter values enter it as escaped SPARQL terms
   (:func:`careergraph.graph.sparql.inline_bindings`), never as pasted text.
-* Names (``kg.resolve``, ``kg.label``) use the labels and types, pulled once.
-* The algorithms (paths, ranking, gaps, viz, explain) work on ``kg.graph``:
+* One plan or gap (``learning_path``, ``gap``) asks only for what it needs:
+  ``kg.objects`` and ``kg.entities`` are queries, the skill model is pulled
+  on its own (:meth:`EndpointKnowledgeGraph.skill_model`), and ``kg.label``,
+  ``kg.kind_of`` and ``kg.resolve`` of an IRI, a CURIE or an exact label ask
+  about that one IRI or label.
+* Other names (a looser spelling, an unknown name and its suggestions) use
+  the labels and types, pulled once.
+* The other algorithms (ranking, next, demand, viz, explain) work on ``kg.graph``:
   the first use pulls the triples they read (careergraph's properties, types
   of careergraph classes, labels, descriptions, ``skos:broader``,
   schema.org's posting properties) into memory with paged SELECTs, one
@@ -31,6 +37,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import time
 import urllib.error
@@ -39,7 +46,7 @@ import urllib.request
 from pathlib import Path
 from types import SimpleNamespace
 
-from rdflib import RDF, RDFS, BNode, Dataset, Literal, URIRef
+from rdflib import RDF, RDFS, BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, SKOS
 
 from careergraph.ontology import CG, PREFIXES, SCHEMA
@@ -62,6 +69,8 @@ _RDF_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0
 _RDF_TYPES = {"application/n-triples": "nt", "text/plain": "nt", "text/turtle": "turtle",
               "application/x-turtle": "turtle", "application/rdf+xml": "xml",
               "application/ld+json": "json-ld"}
+
+_WORD = re.compile(r"[a-z0-9]+")
 
 #: The properties ``kg.resolve`` and ``kg.label`` read.
 NAME_PREDICATES = (RDFS.label, SKOS.prefLabel, SCHEMA.title, SCHEMA.name, SKOS.altLabel, SKOS.hiddenLabel)
@@ -210,8 +219,6 @@ class Endpoint:
 
     def triples(self, text: str, *, timeout: float | None = None) -> list[tuple]:
         """Run a CONSTRUCT or DESCRIBE query: its triples."""
-        from rdflib import Graph
-
         kind, body = self._post(text, _RDF_ACCEPT, timeout)
         fmt = _RDF_TYPES.get(kind)
         if fmt is None:
@@ -282,6 +289,26 @@ class Endpoint:
             if len(found) == expected:
                 break
         return list(found)
+
+
+def _iri(term) -> str:
+    """``term`` as a SPARQL IRI reference, refused if it is not an IRI that can be written as one."""
+    from .neighbourhood import iri_ref
+
+    return iri_ref(term)
+
+
+def _queryable(term) -> bool:
+    """Whether ``term`` is an IRI that can be put into a query (:func:`_iri`)."""
+    from .errors import InvalidDataError
+
+    if not isinstance(term, URIRef):
+        return False
+    try:
+        _iri(term)
+    except InvalidDataError:
+        return False
+    return True
 
 
 def _plain(term):
@@ -414,9 +441,12 @@ def _tsv_page(endpoint: Endpoint, text: str, predicate: str, timeout) -> tuple[l
 class EndpointKnowledgeGraph(KnowledgeGraph):
     """A knowledge graph whose facts live on a SPARQL server. Build one with :func:`connect`.
 
-    ``kg.query``/``kg.sparql`` run on the server; ``kg.resolve`` and
-    ``kg.label`` use the names, pulled on first use; ``kg.graph`` (what the
-    algorithms read) is the subgraph :func:`pull` fetches, on first use.
+    ``kg.query``/``kg.sparql`` run on the server; ``kg.objects``,
+    ``kg.entities`` and :meth:`skill_model` ask it for what they return;
+    ``kg.resolve``, ``kg.label`` and ``kg.kind_of`` ask about one IRI or
+    label, else use the names, pulled on first use; ``kg.graph`` (what
+    ranking, viz and explain read) is the subgraph :func:`pull` fetches, on
+    first use. Once that is pulled, everything reads the pulled copy.
     ``kg.info()`` and ``len(kg)`` count on the server.
     """
 
@@ -426,6 +456,8 @@ class EndpointKnowledgeGraph(KnowledgeGraph):
         self._dataset = None
         self._names = None
         self._index = None
+        self._points = Graph()  # the names and types of single IRIs asked for (:meth:`_point`)
+        self._asked: set = set()
 
     def __repr__(self) -> str:
         return f"<KnowledgeGraph on {self.endpoint.url}>"
@@ -473,8 +505,6 @@ class EndpointKnowledgeGraph(KnowledgeGraph):
         if self._dataset is not None:
             return self
         if self._names is None:
-            from rdflib import Graph
-
             graph = Graph()
             for prefix, ns in PREFIXES.items():
                 graph.bind(prefix, ns, override=True, replace=True)
@@ -484,10 +514,111 @@ class EndpointKnowledgeGraph(KnowledgeGraph):
         return self._names
 
     def resolve(self, name, kind=None) -> URIRef:
+        """As :meth:`KnowledgeGraph.resolve`. Until the names are pulled, an IRI, a CURIE or an exact
+        label is first asked of the server (one query); anything else (a local name, a looser
+        spelling, an ambiguous or unknown name, whose suggestions need every label) pulls them."""
+        if self._dataset is None and self._names is None:
+            found = self._resolve_remote(name, kind)
+            if found is not None:
+                return found
         return _resolve.resolve(self._names_view(), name, kind)
 
+    def _resolve_remote(self, name, kind) -> URIRef | None:
+        """The one entity ``name`` denotes by IRI, CURIE or label (tiers 0 and 1 of
+        :class:`~careergraph.graph.resolve.LabelIndex`), asked of the server; None when unsure."""
+        classes = _resolve._classes(kind)
+        iri = _resolve._expand(name, None)
+        if iri is not None:
+            if not _queryable(iri):
+                return None
+            types = set(self._point(iri).objects(iri, RDF.type))
+            return iri if types and (classes is None or types & classes) else None
+        key = _resolve.normalize(name)
+        # A label that normalises to ``key`` holds key's longest ASCII word in lower case: the
+        # server narrows the labels to those, and the index decides among them as among all.
+        word = max(_WORD.findall(key), key=len, default="")
+        if len(word) < 3:
+            return None
+        names = " ".join(f"<{p}>" for p in (*_resolve._PRIMARY, *_resolve._SECONDARY))
+        _, rows = self.endpoint.select(
+            f"SELECT ?s ?p ?o ?type WHERE {{ VALUES ?p {{ {names} }} ?s ?p ?o "
+            f"FILTER(isIRI(?s) && isLiteral(?o) && CONTAINS(LCASE(STR(?o)), {Literal(word).n3()})) "
+            f"OPTIONAL {{ ?s a ?type }} }}")
+        graph = Graph()
+        for s, p, o, t in rows:
+            graph.add((s, p, o))
+            if isinstance(t, URIRef):
+                graph.add((s, RDF.type, t))
+        index = _resolve.LabelIndex(graph)
+        for tier in index.tiers[:2]:
+            hits = {h for h in tier.get(key, ()) if classes is None or index.types.get(h, set()) & classes}
+            if hits:
+                return hits.pop() if len(hits) == 1 else None
+        return None
+
+    def _point(self, iri):
+        """An rdflib graph holding the names and types of ``iri`` (asked once per IRI)."""
+        if iri not in self._asked:
+            wanted = " ".join(f"<{p}>" for p in (RDF.type, *NAME_PREDICATES))
+            _, rows = self.endpoint.select(f"SELECT ?p ?o WHERE {{ VALUES ?p {{ {wanted} }} {_iri(iri)} ?p ?o }}")
+            for p, o in rows:
+                if p is not None and o is not None:
+                    self._points.add((iri, p, _plain(o)))
+            self._asked.add(iri)
+        return self._points
+
     def label(self, iri) -> str:
+        if self._dataset is None and self._names is None and _queryable(iri):
+            return _resolve.label(SimpleNamespace(graph=self._point(iri)), iri)
         return _resolve.label(self._names_view(), iri)
+
+    # -- targeted reads: one plan or gap needs a few facts, not the whole subgraph --------
+    def entities(self, kind: str) -> list[URIRef]:
+        """Every entity of one kind, sorted by IRI: asked of the server unless already pulled."""
+        if self._dataset is not None:
+            return super().entities(kind)
+        view = self._names.graph if self._names is not None else None
+        if view is not None:  # the names pull holds the types
+            return sorted({s for s in view.subjects(RDF.type, KINDS[kind]) if isinstance(s, URIRef)})
+        rows = self.endpoint._pairs(f"VALUES ?o {{ {_iri(KINDS[kind])} }} ?s a ?o", self.page_size, None)
+        return sorted({s for s, _ in rows if isinstance(s, URIRef)})
+
+    def objects(self, subject, predicate) -> list:
+        """The objects of ``(subject, predicate, ?)``: asked of the server unless already pulled."""
+        if self._dataset is not None or not _queryable(subject):
+            return super().objects(subject, predicate)
+        rows = self.endpoint._pairs(f"VALUES ?s {{ {_iri(subject)} }} ?s {_iri(predicate)} ?o",
+                                    self.page_size, None)
+        return [_plain(o) for _, o in rows if o is not None]
+
+    def kind_of(self, iri) -> str | None:
+        if self._dataset is not None:
+            return super().kind_of(iri)
+        if self._names is None and _queryable(iri):
+            types = set(self._point(iri).objects(iri, RDF.type))
+        else:
+            types = set(self._names_view().graph.objects(iri, RDF.type))
+        return next((kind for kind, cls in KINDS.items() if cls in types), None)
+
+    def skill_model(self):
+        """The :class:`~careergraph.graph.convert.SkillModel` (hours, prerequisites, broader skills),
+        pulled on its own: three paged SELECTs instead of the whole subgraph."""
+        from .convert import SkillModel
+
+        def pairs(prop):
+            return [(s, o) for s, o in self.endpoint._pairs(f"?s {_iri(prop)} ?o", self.page_size, None)
+                    if isinstance(s, URIRef) and o is not None]
+
+        hours = {}
+        for s, o in pairs(CG.effortHours):
+            if isinstance(o, Literal):
+                try:
+                    hours[s] = float(o.toPython())
+                except (TypeError, ValueError):
+                    continue  # as skill_hours: validate reports it, the engine treats the skill as unpriced
+        edges = {prop: sorted((s, o) for s, o in pairs(prop) if isinstance(o, URIRef))
+                 for prop in (CG.prerequisite, SKOS.broader)}
+        return SkillModel.from_edges(hours, prerequisites=edges[CG.prerequisite], broader=edges[SKOS.broader])
 
     def __len__(self) -> int:
         _, rows = self.endpoint.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
