@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import statistics
+import socket
 import subprocess
 import sys
 import tempfile
@@ -483,6 +484,44 @@ def _bench_workspace_processes(b: Bench, scale: str, folder, posting: str, *, hu
     b.time(scale, "process floor: python + import click, rdflib, numpy",
            lambda: _process([sys.executable, "-c", "import click, rdflib, numpy"]))
     b.ratio(scale, "ratio: careergraph point lookup / prototype's, whole process", timed[cases[0][0]], floor)
+    _bench_endpoint_processes(b, scale, oxdir, posting)
+
+
+def _bench_endpoint_processes(b: Bench, scale: str, oxdir: str, posting: str) -> None:
+    """``--endpoint``: the same store served by Oxigraph server (the ``oxigraph`` package's binary)
+    on 127.0.0.1, read-only, its default graph the union of the named graphs."""
+    binary = Path(sys.executable).with_name("oxigraph")
+    binary = str(binary) if binary.is_file() else shutil.which("oxigraph")
+    if binary is None:
+        b.rows.append({"scale": scale, "case": "process: --endpoint cases", "error": "no oxigraph binary"})
+        return
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen([binary, "serve-read-only", "--location", oxdir, "--union-default-graph",
+                               "--bind", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/query"
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # until it answers
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    b.rows.append({"scale": scale, "case": "process: --endpoint cases",
+                                   "error": "Oxigraph server did not start"})
+                    return
+                time.sleep(0.2)
+        exe = shutil.which("careergraph") or str(Path(sys.executable).with_name("careergraph"))
+        remote = ["--endpoint", url]
+        b.time(scale, "process: --endpoint query run skills-of-posting (point lookup)",
+               lambda: _process([exe, *remote, "query", "run", "skills-of-posting", "-p", f"posting={posting}"]))
+        b.time(scale, "process: --endpoint path --to a posting",
+               lambda: _process([exe, *remote, "path", "--to", posting]))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def render(rows: list[dict]) -> str:
