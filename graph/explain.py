@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+from typing import NamedTuple
+
+from careergraph.ontology import CG
+
 from .convert import _NOT_RELATIONS, _VOCABULARIES, knowledge_graph
 from .errors import NoPathError
 from .neighbourhood import _relation_filter, _vocabulary_filter, iri_ref, is_store_backed, values
@@ -109,6 +116,8 @@ def explain(kg, source, target) -> Connection:
 # entity pointing at a node: they are read only for the nodes compared.
 
 _NOT_RELATION_STRS = frozenset(str(p) for p in _NOT_RELATIONS)
+#: The relations of an essential requirement, which the compiled index holds.
+_REQUIREMENTS = (str(CG.requiresSkill), str(CG.needsSkill))
 _VOCABULARY_PREFIXES = tuple(_VOCABULARIES)
 
 #: A level of at most this many nodes has its links read in full (rows with the
@@ -126,11 +135,141 @@ _DISTINCT_CHUNK = 100_000
 _JOIN_LEAST = 512
 
 
+def select_tsv(store, query: str) -> bytes:
+    """The answer of a SELECT as TSV bytes (see :mod:`.native`)."""
+    from .native import select_tsv as tsv
+
+    return tsv(store, query)
+
+
 def _iri_rows(store, query: str) -> list[tuple]:
     """The rows of a SELECT as tuples of IRI strings; any other cell (literal, blank node) is None."""
     from .native import select_iris
 
     return select_iris(store, query, literals=False)
+
+
+#: The file, in a workspace's index folder, that keeps what searches learned about which
+#: postings and roles some entity points at (see :meth:`_Compiled.unpointed`).
+POINTED_FILE = "explain-pointed.npz"
+
+
+class _Requirers(NamedTuple):
+    """The targets the compiled index says require a skill, and how to check them (see ``_keep_one``)."""
+
+    predicate: str  #: the relation whose facts the index stands for (the most frequent one)
+    others: list  #: the other requirement relations present: read from the store
+    targets: list  #: the index's targets requiring the skill (IRIs)
+    count: int  #: how many facts of ``predicate`` the store holds about the skill
+
+
+class _Compiled:
+    """A workspace's saved compiled index, answering two things the search would read from the store.
+
+    * The postings and roles requiring a skill (:meth:`requirers`): a hub skill
+      has tens of thousands, and writing their IRIs is most of reading its links.
+      The index gives them without a query, and one COUNT proves them complete.
+    * Which postings and roles no entity points at (:meth:`unpointed`), which a
+      search needs to order a hub's neighbours as networkx does and otherwise
+      asks of every one of them (one index lookup each in Oxigraph). What it
+      learns is kept beside the index under the store's generation (any change,
+      recorded progress included, starts it afresh).
+
+    Only an index already saved for the store's data is used: explain never builds one.
+    """
+
+    def __init__(self, kg, index):
+        self.kg, self.index = kg, index
+        self._names = None
+        self._row_of: dict[str, int] = {}  # target IRI -> row, for the targets looked at
+        self._pointed = None  # per target: 0 unknown, 1 no entity points at it, 2 one does
+        self._changed = False
+        self._key = f"{index.key}|{kg.content_key()}|{len(index.targets)}"
+
+    @classmethod
+    def of(cls, kg) -> "_Compiled | None":
+        folder = getattr(kg, "index_folder", None)
+        if folder is None or not hasattr(kg, "index_key"):
+            return None
+        from .index import load_index
+
+        index = load_index(folder, kg.index_key())
+        return None if index is None else cls(kg, index)
+
+    def names(self) -> list:
+        if self._names is None:
+            self._names = list(self.index.targets)
+        return self._names
+
+    def requirers(self, skill: str, counts: dict) -> _Requirers | None:
+        """What the index says of the facts ``?y ?p <skill>`` (``counts``: per relation, as TSV cells)."""
+        from .index import requiring
+
+        wanted = [p for p in counts if p in _REQUIREMENTS]
+        rows = requiring(self.index, skill) if wanted else ()
+        if not len(rows):
+            return None
+        counts = {p: int(counts[p].split("^^")[0].strip('"')) for p in wanted}
+        predicate = max(wanted, key=lambda p: (counts[p], p))
+        names = self.names()
+        found = [names[i] for i in rows.tolist()]
+        self._row_of.update(zip(found, rows.tolist()))
+        return _Requirers(predicate, [p for p in wanted if p != predicate], found, counts[predicate])
+
+    # -- what points at postings and roles ----------------------------------------------
+    def _table(self):
+        if self._pointed is None:
+            import numpy as np
+
+            self._pointed = np.zeros(len(self.index.targets), dtype=np.uint8)
+            try:
+                with np.load(Path(self.kg.index_folder) / POINTED_FILE, allow_pickle=False) as data:
+                    if str(data["key"]) == self._key and len(data["pointed"]) == len(self._pointed):
+                        self._pointed = np.array(data["pointed"], dtype=np.uint8)
+            except (OSError, ValueError, KeyError, EOFError):
+                pass  # none kept yet, or for other data: learned afresh
+        return self._pointed
+
+    def unpointed(self, nodes) -> list:
+        """The nodes of ``nodes`` known to be postings or roles no entity points at.
+
+        Only the targets :meth:`requirers` named are looked up (the others are
+        not known here, and are read from the store).
+        """
+        table, row = self._table(), self._row_of
+        return [n for n in nodes if (i := row.get(n)) is not None and table[i] == 1]
+
+    def learn(self, pointed: dict) -> None:
+        """Keep ``{node: whether an entity points at it}`` for the postings and roles among them."""
+        table, row = self._table(), self._row_of
+        for n, yes in pointed.items():
+            i = row.get(n)
+            if i is not None and table[i] != (2 if yes else 1):
+                table[i] = 2 if yes else 1
+                self._changed = True
+
+    def save(self) -> None:
+        """Keep what was learned beside the index (a cache: a failure to write is ignored)."""
+        if not self._changed:
+            return
+        import numpy as np
+
+        folder = Path(self.kg.index_folder)
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{POINTED_FILE}.", suffix=".tmp", dir=folder)
+            try:
+                from .importing import ordinary_file
+
+                ordinary_file(tmp)
+                with os.fdopen(fd, "wb") as fh:
+                    np.savez(fh, key=np.array(self._key), pointed=self._pointed)
+                os.replace(tmp, folder / POINTED_FILE)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+        except OSError:
+            pass
+        self._changed = False
 
 
 class _Links:
@@ -141,10 +280,11 @@ class _Links:
     ``out``/``inn`` once that side of it has been read.
     """
 
-    def __init__(self, store):
+    def __init__(self, store, compiled: "_Compiled | None" = None):
         import pyoxigraph as ox
 
         self.store = store
+        self.compiled = compiled
         self.out: dict[str, dict] = {}
         self.inn: dict[str, dict] = {}
         self.subjects: set = set()  # nodes known to point at some entity
@@ -160,11 +300,15 @@ class _Links:
             found = self._curies[p] = curie(p)
         return found
 
-    def _triples(self, s: str, p: str, o: str | None = None) -> str:
-        """A triple pattern in any named graph (or in the union when the default graph has quads)."""
+    def _triples(self, s: str, p: str, o: str | None = None, *, graph: str = "?g") -> str:
+        """A triple pattern in any named graph (or in the union when the default graph has quads).
+
+        Two patterns of one query name different ``graph`` variables: the
+        two facts may come from different sources.
+        """
         if o is None:
             p, o = "?p", p
-        return f"{self._graph}{{ {s} {p} {o} }}"
+        return f"{self._graph.replace('?g', graph)}{{ {s} {p} {o} }}"
 
     def _select(self, template: str, nodes, chunk: int = _CHUNK) -> list[tuple]:
         rows: list[tuple] = []
@@ -175,15 +319,75 @@ class _Links:
 
     def _side(self, nodes: list, outward: bool) -> None:
         """Read the relations from (``outward``) or to each of ``nodes``."""
-        if len(nodes) == 1:  # one node: its IRI is not repeated on every row
+        if len(nodes) == 1:
             (x,) = nodes
             ref = iri_ref(x)
             pattern = self._triples(ref, "?y") if outward else self._triples("?y", ref)
-            rows = [(x, p, y) for p, y in _iri_rows(self.store, f"SELECT ?p ?y WHERE {{ {pattern} }}")]
+            self._keep_one(x, pattern, outward)
+            return
         else:
             pattern = self._triples("?x", "?y") if outward else self._triples("?y", "?x")
             rows = self._select(f"SELECT ?x ?p ?y WHERE {{ VALUES ?x {{ {{values}} }} {pattern} }}", nodes)
         self._keep(rows, nodes, outward)
+
+    def _keep_one(self, x: str, pattern: str, outward: bool) -> None:
+        """Read and file the links of one node on one side (``pattern`` binds ``?p`` and ``?y``).
+
+        A hub has tens of thousands of links but few relations: the relations
+        are read first (one DISTINCT), then the other ends, each row with its
+        relation's number (an integer: Oxigraph writes it without looking up
+        any text, where it would look up the relation's IRI on every row).
+        """
+        found: dict[str, str] = {}
+        counts = {}  # relation -> facts of the pattern (one scan; integers are written without look-ups)
+        for line in select_tsv(self.store, f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ {pattern} }} GROUP BY ?p"
+                               ).decode("utf-8").split("\n")[1:-1]:
+            p, n = line.split("\t")
+            if p[:1] == "<" and p[1:-1] not in _NOT_RELATION_STRS:
+                counts[p[1:-1]] = n
+        present = list(counts)
+        # The postings and roles requiring a skill are in the compiled index: the biggest of
+        # those relations need not be read when the index accounts for every fact of it.
+        given = None if outward or self.compiled is None else self.compiled.requirers(x, counts)
+        if given is not None:
+            present.remove(given.predicate)
+        ends = self._ends(present, pattern)
+        if given is not None:
+            small = {y for p in given.others for y in ends.get(p, ())}
+            rest = [y for y in given.targets if y not in small]
+            if len(rest) == given.count:  # every fact of the relation, each once (see _Compiled)
+                ends[given.predicate] = rest
+            else:
+                ends.update(self._ends([given.predicate], pattern))
+        curies = sorted({self._curie(p) for p in ends})
+        for c in reversed(curies):  # the least relation's CURIE written last
+            for p, ys in ends.items():
+                if self._curie(p) == c:
+                    found.update(dict.fromkeys(ys, c))
+        found.pop(x, None)
+        for y in [y for y in found if y.startswith(_VOCABULARY_PREFIXES)]:
+            del found[y]
+        (self.out if outward else self.inn)[x] = found
+        if found:
+            if outward:
+                self.subjects.add(x)
+            else:
+                self.subjects.update(found)
+
+    def _ends(self, predicates: list, pattern: str) -> dict:
+        """``{predicate: [IRIs at the other end]}`` of ``pattern`` (binding ``?p`` and ``?y``) for
+        each of ``predicates``. Each row carries its predicate's number, an integer, which
+        Oxigraph writes without looking up any text (it would look up the IRI on every row)."""
+        if not predicates:
+            return {}
+        block = " ".join(f"({iri_ref(p)} {i})" for i, p in enumerate(predicates))
+        data = select_tsv(self.store, f"SELECT ?i ?y WHERE {{ VALUES (?p ?i) {{ {block} }} {pattern} }}")
+        cells: dict[str, list] = {str(i): [] for i in range(len(predicates))}
+        for line in data.decode("utf-8").split("\n")[1:-1]:  # the last line is empty
+            i, _, y = line.partition("\t")
+            cells[i].append(y)
+        # a literal or a blank node is no entity
+        return {p: [y[1:-1] for y in cells[str(i)] if y[:1] == "<"] for i, p in enumerate(predicates)}
 
     def _keep(self, rows, nodes, outward: bool) -> None:
         """File ``(x, p, y)`` rows (``y`` the other end) as the complete links of ``nodes`` on one side."""
@@ -228,6 +432,13 @@ class _Links:
     def neighbours(self, node: str) -> set:
         """Every entity linked to ``node`` (read)."""
         return self.out[node].keys() | self.inn[node].keys()
+
+    def rels(self, x: str, among) -> dict:
+        """``{y: rel(x, y)}`` for the neighbours ``y`` of ``x`` (read) that are in ``among``."""
+        out, inn = self.out[x], self.inn[x]
+        found = {y: (rel, inn.get(y)) for y, rel in out.items() if y in among}
+        found.update({y: (None, inn[y]) for y in inn.keys() & among.keys() if y not in out})
+        return found
 
     def rel(self, x: str, y: str) -> tuple:
         """``(least CURIE of x -> y, least CURIE of y -> x)``, None where there is none (``x`` read)."""
@@ -287,12 +498,19 @@ class _Links:
         links found (most such nodes, postings say, have none).
         """
         todo = [n for n in nodes if n not in self.inn]
+        if len(todo) > _JOIN_LEAST and self.compiled is not None:
+            for n in self.compiled.unpointed(todo):
+                self.inn[n] = {}
+            todo = [n for n in todo if n not in self.inn]
         if around is not None and len(todo) > _JOIN_LEAST:
             pointing = self.inn[around]
             if 2 * len(todo) >= len(pointing):
                 query = (f"SELECT ?y ?p ?x WHERE {{ {self._triples('?y', '?q', iri_ref(around))} "
-                         f"{self._triples('?x', '?p', '?y')} }}")
-                self._keep(_iri_rows(self.store, query), [y for y in pointing if y not in self.inn], False)
+                         f"{self._triples('?x', '?p', '?y', graph='?h')} }}")
+                read = [y for y in pointing if y not in self.inn]
+                self._keep(_iri_rows(self.store, query), read, False)
+                if self.compiled is not None:
+                    self.compiled.learn({y: bool(self.inn[y]) for y in read})
                 todo = [n for n in todo if n not in self.inn]
         if todo:
             self.read(todo, outward=False)
@@ -314,6 +532,29 @@ class _Links:
             return (self.key(u), fwd, y), (u, fwd, y)
         return (self.key(y),), (y, bwd, u)
 
+    def _entries(self, u: str, rels: dict, *, first: bool = False) -> list:
+        """``[(sort key, y)]`` for the neighbours of ``u`` in ``rels`` (see :meth:`entry`).
+
+        Most neighbours of a hub only point at it and have no link pointing at
+        them (postings): their sort key is ``((y, 0),)``. With ``first``, only
+        the least of those is listed (with all the others).
+        """
+        self.least([y for y, (_, bwd) in rels.items() if bwd is not None], around=u)
+        inn, subjects = self.inn, self.subjects
+        plain = [y for y, (fwd, _) in rels.items() if fwd is None and not inn[y] and y in subjects]
+        out = [(((y, 0),), y) for y in ([min(plain)] if first and plain else plain)]
+        if len(plain) < len(rels):
+            for y, (fwd, bwd) in rels.items():
+                if fwd is not None:
+                    out.append((self.entry(u, y, fwd, bwd)[0], y))
+                elif inn[y] or y not in subjects:
+                    out.append(((self.key(y),), y))
+        return out
+
+    def _triple(self, u: str, y: str, rel: tuple) -> tuple:
+        """The view's triple of the edge ``u``-``y`` (``rel`` is ``(fwd, bwd)``; keys known)."""
+        return self.entry(u, y, *rel)[1] if rel[0] is not None else (y, rel[1], u)
+
     def first_of(self, u: str, rels: dict) -> tuple:
         """``(y, triple)``: the neighbour of ``u`` among ``rels`` (``{y: (fwd, bwd)}``) that ``u`` lists first."""
         if len(rels) == 1:
@@ -322,19 +563,15 @@ class _Links:
                 return y, (u, fwd, y)
             if fwd is None:
                 return y, (y, bwd, u)
-        self.least([y for y, (_, bwd) in rels.items() if bwd is not None], around=u)
-        best = min((self.entry(u, y, fwd, bwd) + (y,) for y, (fwd, bwd) in rels.items()),
-                   key=lambda e: e[0])
-        return best[2], best[1]
+        _, y = min(self._entries(u, rels, first=True), key=lambda e: e[0])
+        return y, self._triple(u, y, rels[y])
 
     def ordered(self, u: str, rels: dict) -> list:
         """``[(y, triple)]`` for the neighbours of ``u`` in ``rels``, in ``u``'s order."""
         if len(rels) == 1:
             return [self.first_of(u, rels)]
-        self.least([y for y, (_, bwd) in rels.items() if bwd is not None], around=u)
-        entries = sorted((self.entry(u, y, fwd, bwd) + (y,) for y, (fwd, bwd) in rels.items()),
-                         key=lambda e: e[0])
-        return [(y, triple) for _, triple, y in entries]
+        entries = sorted(self._entries(u, rels), key=lambda e: e[0])
+        return [(y, self._triple(u, y, rels[y])) for _, y in entries]
 
 
 class _Side:
@@ -360,8 +597,8 @@ class _Side:
 class _Search:
     """networkx's ``_bidirectional_pred_succ`` on the store, levels as sets, order worked out lazily."""
 
-    def __init__(self, store, source: str, target: str):
-        self.links = _Links(store)
+    def __init__(self, store, source: str, target: str, compiled: _Compiled | None = None):
+        self.links = _Links(store, compiled)
         self.forward = _Side(source)
         self.reverse = _Side(target)
         self.triples: dict = {}  # frozenset({x, y}) -> the view's triple of that edge
@@ -429,7 +666,7 @@ class _Search:
                 return None
             if touching is None:
                 self._read_ahead(side.order[k], n)
-                rels = {w: self.links.rel(v, w) for w in self.links.neighbours(v) if w in other.depth}
+                rels = self.links.rels(v, other.depth)
             else:
                 rels = touching(v)
             if rels:
@@ -516,11 +753,16 @@ def _explain_in_store(kg, a, b) -> Connection:
     ra, rb = Ref.of(kg, a), Ref.of(kg, b)
     if a == b:
         return Connection(ra, rb, ())
-    search = _Search(kg._oxigraph, a, b)
+    compiled = _Compiled.of(kg)
+    search = _Search(kg._oxigraph, a, b, compiled)
     for node, ref in ((a, ra), (b, rb)):
         if not search.links.linked(node):
             raise NoPathError(f"{ref.label} ({ref.curie}) has no relation to any other entity")
-    nodes = search.run()
+    try:
+        nodes = search.run()
+    finally:
+        if compiled is not None:
+            compiled.save()
     if nodes is None:
         raise NoPathError(f"no chain of relations links {ra.label} ({ra.curie}) "
                           f"and {rb.label} ({rb.curie})")

@@ -64,7 +64,7 @@ from .errors import CareerGraphError
 
 __all__ = ["FORMAT", "Binary", "CompiledIndex", "Bounds", "build_index", "compiled_index", "load_index",
            "load_model", "saved_model", "INDEX_FOLDER", "index_from", "extended_index",
-           "extend_saved_index", "stable_order"]
+           "extend_saved_index", "stable_order", "requiring"]
 
 #: The version of the on-disk layout; an index of another version is rebuilt.
 FORMAT = 6
@@ -1316,3 +1316,22 @@ def compiled_index(kg, *, folder=None, key: str | None = None) -> CompiledIndex:
         pass
     return index
 
+
+def requiring(index: CompiledIndex, skill) -> np.ndarray:
+    """The rows of the targets (postings and roles, in IRI order) that require ``skill``: an
+    essential requirement (``cg:requiresSkill`` or ``cg:needsSkill``); empty for a skill no
+    requirement names. Read from the index's columns, without a query.
+
+    Examples
+    --------
+    >>> from careergraph.graph import load
+    >>> idx = build_index(load())
+    >>> [idx.targets[i] for i in requiring(idx, "https://w3id.org/careergraph/skill/flutter")][-1]
+    'https://w3id.org/careergraph/role/flutter-developer'
+    """
+    j = index.skill_position(skill)
+    if j is None:
+        return np.zeros(0, dtype=np.int64)
+    requires = index._by_column()[1]
+    rows = np.asarray(requires.indices[requires.indptr[j]:requires.indptr[j + 1]], dtype=np.int64)
+    return rows if np.all(rows[1:] > rows[:-1]) else np.unique(rows)
