@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import os
 import tempfile
 from pathlib import Path
@@ -230,20 +231,26 @@ class _Compiled:
                 pass  # none kept yet, or for other data: learned afresh
         return self._pointed
 
-    def unpointed(self, nodes) -> list:
-        """The nodes of ``nodes`` known to be postings or roles no entity points at.
+    def _row(self, node: str) -> int | None:
+        """The row of ``node`` among the index's targets, or None when it is none of them."""
+        i = self._row_of.get(node)
+        if i is None:
+            names = self.names()  # sorted, as the index keeps them
+            i = bisect.bisect_left(names, node)
+            if i == len(names) or names[i] != node:
+                return None
+        return i
 
-        Only the targets :meth:`requirers` named are looked up (the others are
-        not known here, and are read from the store).
-        """
-        table, row = self._table(), self._row_of
-        return [n for n in nodes if (i := row.get(n)) is not None and table[i] == 1]
+    def unpointed(self, nodes) -> list:
+        """The nodes of ``nodes`` known to be postings or roles no entity points at."""
+        table, row = self._table(), self._row
+        return [n for n in nodes if (i := row(n)) is not None and table[i] == 1]
 
     def learn(self, pointed: dict) -> None:
         """Keep ``{node: whether an entity points at it}`` for the postings and roles among them."""
-        table, row = self._table(), self._row_of
+        table, row = self._table(), self._row
         for n, yes in pointed.items():
-            i = row.get(n)
+            i = row(n)
             if i is not None and table[i] != (2 if yes else 1):
                 table[i] = 2 if yes else 1
                 self._changed = True
@@ -514,6 +521,8 @@ class _Links:
                 todo = [n for n in todo if n not in self.inn]
         if todo:
             self.read(todo, outward=False)
+            if self.compiled is not None and len(todo) > _JOIN_LEAST:
+                self.compiled.learn({n: bool(self.inn[n]) for n in todo})
 
     def key(self, node: str) -> tuple:
         """The entry key of ``node`` (see above)."""
