@@ -444,7 +444,8 @@ class _Links:
         """``{y: rel(x, y)}`` for the neighbours ``y`` of ``x`` (read) that are in ``among``."""
         out, inn = self.out[x], self.inn[x]
         found = {y: (rel, inn.get(y)) for y, rel in out.items() if y in among}
-        found.update({y: (None, inn[y]) for y in inn.keys() & among.keys() if y not in out})
+        pairs = {rel: (None, rel) for rel in set(inn.values())}  # a few relations: one tuple each
+        found.update({y: pairs[inn[y]] for y in inn.keys() & among.keys() if y not in out})
         return found
 
     def rel(self, x: str, y: str) -> tuple:
@@ -597,8 +598,7 @@ class _Side:
     def push(self, level: set) -> None:
         i = len(self.levels)
         self.levels.append(level)
-        for n in level:
-            self.depth[n] = i
+        self.depth.update(dict.fromkeys(level, i))
         self.order.append([])
         self.walked.append(0)
 
