@@ -131,6 +131,7 @@ EXTRA = """@prefix cg: <https://w3id.org/careergraph/ns#> .
 <https://w3id.org/careergraph/person/zoe> a cg:Person ; rdfs:label "Zoë", "Zoe"@en, "Zoe"@de ;
   cg:hasSkill skill:dart ; rdfs:comment [ rdfs:label "a note\\twith a tab" ; cg:effortHours 2.5 ] .
 skill:dart a cg:Skill .
+skill:flutter rdfs:comment "noted by Zoë" .
 """
 
 
@@ -171,3 +172,43 @@ def test_whole_workspace_export_is_the_rdflib_export(export_ws, fmt, bundled):
     assert len(got) == len(want) > (1000 if bundled else 5) and isomorphic(got, want)
     if fmt == "nt":
         assert len(native.splitlines()) == len(got), "each triple written once"
+
+
+def _memory_copy(ws_kg):
+    """The workspace's quads in rdflib's memory store: the whole-graph route of :func:`subgraph`."""
+    from careergraph.graph.store import KnowledgeGraph
+    from careergraph.ontology import PREFIXES
+
+    ds = Dataset(default_union=True)
+    for prefix, ns in PREFIXES.items():
+        ds.bind(prefix, ns, override=True, replace=True)
+    for s, p, o, g in ws_kg.dataset.quads((None, None, None, None)):
+        ds.graph(getattr(g, "identifier", g)).add((s, p, o))
+    return KnowledgeGraph(ds, ws_kg.sources)
+
+
+@pytest.mark.parametrize("bundled", [True, False])
+def test_workspace_focus_follows_only_the_exported_sources(export_ws, bundled):
+    """--no-bundled on a workspace: the neighbourhood goes through the user's sources only (the
+    bundled graphs, and the workspace's own bookkeeping graphs, are left out), as in memory."""
+    from careergraph.graph import export as export_module
+
+    ws_kg = export_ws.knowledge_graph()
+    memory = _memory_copy(ws_kg)
+    sizes = []
+    for focus, depth in (("skill:dart", 1), ("skill:dart", 2), ("person:zoe", 2)):
+        ws_kg = export_ws.knowledge_graph()
+        got = export_module.subgraph(ws_kg, focus=focus, depth=depth, bundled=bundled)
+        assert ws_kg._dataset is None
+        want = export_module.subgraph(memory, focus=focus, depth=depth, bundled=bundled)
+        quads = {(s, p, o, getattr(g, "identifier", g)) for s, p, o, g in got.quads((None, None, None, None))}
+        assert quads == {(s, p, o, getattr(g, "identifier", g)) for s, p, o, g in want.quads((None, None, None, None))}
+        sizes.append(len(quads))
+        text = export(export_ws.knowledge_graph(), "nt", focus=focus, depth=depth, bundled=bundled)
+        assert len(set(text.splitlines())) == len({q[:3] for q in quads})
+    if bundled:
+        assert sizes[1] > sizes[0] > 10  # dart's bundled links, and theirs
+    else:
+        # Zoë is dart's only neighbour in the user's file: Flutter (which needs Dart in the bundled
+        # data, and which the user's file notes) is not reached
+        assert sizes[0] == sizes[1] and not any("flutter" in str(q[0]) for q in quads)
