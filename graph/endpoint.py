@@ -559,13 +559,29 @@ class EndpointKnowledgeGraph(KnowledgeGraph):
     def _point(self, iri):
         """An rdflib graph holding the names and types of ``iri`` (asked once per IRI)."""
         if iri not in self._asked:
-            wanted = " ".join(f"<{p}>" for p in (RDF.type, *NAME_PREDICATES))
-            _, rows = self.endpoint.select(f"SELECT ?p ?o WHERE {{ VALUES ?p {{ {wanted} }} {_iri(iri)} ?p ?o }}")
-            for p, o in rows:
-                if p is not None and o is not None:
-                    self._points.add((iri, p, _plain(o)))
-            self._asked.add(iri)
+            self.prefetch_names([iri])
         return self._points
+
+    #: IRIs per request when asking for names (:meth:`prefetch_names`).
+    NAMES_PER_REQUEST = 200
+
+    def prefetch_names(self, iris) -> None:
+        """Ask for the names and types of ``iris`` not asked for yet, :attr:`NAMES_PER_REQUEST`
+        to a request, for :meth:`label` and :meth:`kind_of` to answer from memory (what
+        :func:`~careergraph.graph.resolve.prefetch_labels` calls). Nothing once the names are pulled."""
+        if self._dataset is not None or self._names is not None:
+            return
+        todo = sorted({i for i in iris if i not in self._asked and _queryable(i)})
+        wanted = " ".join(f"<{p}>" for p in (RDF.type, *NAME_PREDICATES))
+        for start in range(0, len(todo), self.NAMES_PER_REQUEST):
+            chunk = todo[start:start + self.NAMES_PER_REQUEST]
+            values = " ".join(_iri(i) for i in chunk)
+            _, rows = self.endpoint.select(
+                f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} VALUES ?p {{ {wanted} }} ?s ?p ?o }}")
+            for s, p, o in rows:
+                if s is not None and p is not None and o is not None:
+                    self._points.add((s, p, _plain(o)))
+            self._asked.update(chunk)
 
     def label(self, iri) -> str:
         if self._dataset is None and self._names is None and _queryable(iri):

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from .convert import UNPRICED_WEIGHT, situation
 from .errors import CycleError, NoPathError, UsageError
 from .plans import Alternative, LearningPath, MetRequirement, OptionalSkill, Ref, Step
+from .resolve import prefetch_labels
 
 __all__ = ["EXACT_LIMIT", "WORK_LIMIT", "MAX_ALTERNATIVES", "Solution", "solve", "schedule", "order_plan",
            "learning_order", "learning_path", "how_met"]
@@ -719,6 +720,8 @@ def learning_path(kg, person, target, *, optional: bool = False, hours_per_week:
     sol = base
     if optional and preferred:
         sol = more(preferred)
+    # the names shown, at once (on a SPARQL endpoint: one request, not one per skill)
+    prefetch_labels(kg, {person_iri, target_iri, *sol.skills, *essential, *preferred, *direct})
     order, edges = order_plan(model, known, sol.skills, key=lambda s: ref(s).curie)
 
     extras = []
@@ -728,6 +731,7 @@ def learning_path(kg, person, target, *, optional: bool = False, hours_per_week:
         else:
             extras.append(OptionalSkill(ref(o), False, _add(more([o]).hours, -base.hours), optional))
     alternatives = _alternatives(search, needs, sol, exact_limit, budget)
+    prefetch_labels(kg, {x for _, (o, _, _, need) in alternatives for x in (o, need)})
     position = {s: i for i, s in enumerate(order)}
     users_of: dict = {}
     for c, s, _ in edges:

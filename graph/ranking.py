@@ -221,7 +221,10 @@ def gap(kg, person, target) -> Gap:
     >>> [r.held.curie for r in g.rows if r.status == "narrower"]
     ['skill:gitflow']
     """
+    from .resolve import prefetch_labels
+
     person_iri, target_iri, model, known, direct, essential, preferred = situation(kg, person, target)
+    prefetch_labels(kg, [person_iri, target_iri, *essential, *preferred, *direct])  # the names shown
     rows = []
     for skills, is_essential in ((essential, True), (preferred, False)):
         for r in sorted(skills, key=kg.curie):

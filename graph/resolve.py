@@ -582,8 +582,14 @@ def prefetch_labels(kg, iris) -> None:
     On a workspace, one label at a time costs a few lookups in Oxigraph
     (about 0.4 ms); for a thousand IRIs or more, each label property is read
     once instead, so listing 100,000 ranked postings takes seconds, not a
-    minute. The names are the ones :func:`label` gives. Elsewhere it does nothing.
+    minute. The names are the ones :func:`label` gives. On a SPARQL endpoint,
+    the names and types of the IRIs are asked for a few hundred at a time.
+    Elsewhere it does nothing.
     """
+    ask = getattr(kg, "prefetch_names", None)
+    if ask is not None:  # a SPARQL endpoint: a few hundred IRIs a request, instead of one each
+        ask(iris)
+        return
     store = getattr(kg, "_oxigraph", None)
     if store is None:
         return

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from careergraph.cli.main import cli
 from careergraph.graph import AmbiguousEntityError, UnknownEntityError, load
 from careergraph.graph.convert import skill_model
-from careergraph.graph.endpoint import connect
+from careergraph.graph.endpoint import Endpoint, connect
 from careergraph.graph.paths import learning_path
 from careergraph.graph.store import KINDS
 
@@ -129,3 +129,29 @@ def test_path_command_on_the_endpoint_prints_the_local_plan(oxigraph_server):  #
     there = runner.invoke(cli, ["--endpoint", oxigraph_server.url, *args], catch_exceptions=False)
     assert there.exit_code == here.exit_code == 0, there.output
     assert there.stdout == here.stdout
+
+
+class _Recording(Endpoint):
+    """An endpoint that keeps the text of each SELECT it sends."""
+
+    def __init__(self, url):
+        super().__init__(url)
+        self.sent = []
+
+    def select(self, text, *, timeout=None):
+        self.sent.append(text)
+        return super().select(text, timeout=timeout)
+
+
+def test_a_plan_asks_for_its_names_in_one_request_not_one_each(oxigraph_server, local):  # noqa: F811
+    target = "posting:effective-senior-flutter-developer"
+    plan = learning_path(local, None, target)
+    shown = {plan.person.iri, plan.target.iri, *(s.skill.iri for s in plan.steps),
+             *(m.requirement.iri for m in plan.met), *(m.held.iri for m in plan.met)}
+    remote = connect(oxigraph_server.url)
+    remote.endpoint = _Recording(oxigraph_server.url)
+    assert learning_path(remote, None, target) == plan
+    asked = remote.endpoint.requests
+    names = [t for t in remote.endpoint.sent if "schema.org/title" in t]
+    assert len(names) == 2, names  # the target's CURIE checked, then every name shown in one request
+    assert len(shown) > 10 and asked < 15, asked
