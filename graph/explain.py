@@ -6,6 +6,7 @@ import bisect
 import os
 import tempfile
 from pathlib import Path
+from types import MappingProxyType
 from typing import NamedTuple
 
 from careergraph.ontology import CG
@@ -117,6 +118,8 @@ def explain(kg, source, target) -> Connection:
 # entity pointing at a node: they are read only for the nodes compared.
 
 _NOT_RELATION_STRS = frozenset(str(p) for p in _NOT_RELATIONS)
+#: The links of a node that has none on one side (read-only: shared by many nodes).
+_NO_LINKS = MappingProxyType({})
 #: The relations of an essential requirement, which the compiled index holds.
 _REQUIREMENTS = (str(CG.requiresSkill), str(CG.needsSkill))
 _VOCABULARY_PREFIXES = tuple(_VOCABULARIES)
@@ -399,20 +402,23 @@ class _Links:
     def _keep(self, rows, nodes, outward: bool) -> None:
         """File ``(x, p, y)`` rows (``y`` the other end) as the complete links of ``nodes`` on one side."""
         table = self.out if outward else self.inn
-        found: dict[str, dict] = {n: {} for n in nodes}
+        wanted = set(nodes)
+        found: dict[str, dict] = {}
         for x, p, y in rows:
             if y is None or p is None or y == x or p in _NOT_RELATION_STRS or y.startswith(_VOCABULARY_PREFIXES):
                 continue
-            mine = found.get(x)
-            if mine is None:
+            if x not in wanted:
                 continue
+            mine = found.setdefault(x, {})
             rel = self._curie(p)
             best = mine.get(y)
             if best is None or rel < best:
                 mine[y] = rel
+        # most nodes of a big level have no link on this side: they share one empty mapping
+        table.update(dict.fromkeys(wanted.difference(found), _NO_LINKS))
         table.update(found)
         if outward:
-            self.subjects.update(x for x, ys in found.items() if ys)
+            self.subjects.update(found)
         else:
             for ys in found.values():
                 self.subjects.update(ys)
@@ -508,7 +514,7 @@ class _Links:
         todo = [n for n in nodes if n not in self.inn]
         if len(todo) > _JOIN_LEAST and self.compiled is not None:
             for n in self.compiled.unpointed(todo):
-                self.inn[n] = {}
+                self.inn[n] = _NO_LINKS
             todo = [n for n in todo if n not in self.inn]
         if around is not None and len(todo) > _JOIN_LEAST:
             pointing = self.inn[around]
