@@ -264,3 +264,34 @@ def test_without_a_saved_index_nothing_is_built(tmp_path):
         assert explain_module._Compiled.of(kg) is None
         assert len(explain(kg, HUBS[0], HUBS[1]).hops) == 2
         assert not (ws.folder / "index" / "index.json").exists()
+
+
+@pytest.mark.parametrize("focus", [HUBS[0], HUBS[2], f"{CG}level/senior", f"{CG}posting/p011"])
+def test_export_focus_with_the_index_is_the_same_graph(workspace, focus, monkeypatch):
+    """export --focus matches the index's skills first (never testing them for literals): same quads."""
+    from rdflib import Dataset
+
+    from careergraph.graph import export as export_module
+    from careergraph.ontology import PREFIXES
+
+    kg = workspace.knowledge_graph()
+    ds = Dataset(default_union=True)
+    for prefix, ns in PREFIXES.items():
+        ds.bind(prefix, ns, override=True, replace=True)
+    for s, p, o, g in kg.dataset.quads((None, None, None, None)):
+        ds.graph(getattr(g, "identifier", g)).add((s, p, o))
+    memory = KnowledgeGraph(ds, kg.sources)
+    known = []
+    original = export_module._known_iris
+    monkeypatch.setattr(export_module, "_KNOWN_FROM", 0)
+    monkeypatch.setattr(export_module, "_known_iris", lambda kg: known.extend(original(kg)) or known)
+
+    def quads(d):
+        return {(s, p, o, getattr(g, "identifier", g)) for s, p, o, g in d.quads((None, None, None, None))}
+
+    for depth in (0, 1, 2):
+        ws_kg = workspace.knowledge_graph()
+        got = quads(export_module.subgraph(ws_kg, focus=focus, depth=depth))
+        assert got == quads(export_module.subgraph(memory, focus=focus, depth=depth)), (focus, depth)
+        assert ws_kg._dataset is None
+    assert len(set(known)) == 30  # the skills of the index were matched first
