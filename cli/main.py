@@ -38,10 +38,14 @@ WRITING_COMMANDS = frozenset({"init", "add", "remove", "learned", "forget", "imp
               help="Work on the data of this SPARQL 1.1 endpoint (Oxigraph server, Virtuoso, GraphDB, "
                    "QLever, Fuseki, Neptune): queries run there, the algorithms pull the subgraph they "
                    "need. Also read from $CAREERGRAPH_ENDPOINT.")
+@click.option("--wait", "wait", metavar="SECONDS", type=click.FloatRange(min=0), default=0, envvar="CAREERGRAPH_WAIT",
+              help="If another careergraph process is using the workspace (an `add` or `remove` takes a "
+                   "while on big data), wait up to SECONDS for it instead of failing (exit code 5). "
+                   "Also read from $CAREERGRAPH_WAIT.")
 @click.version_option(version=None, package_name="careergraph", prog_name="careergraph",
                       message="%(prog)s %(version)s")
 @click.pass_context
-def cli(ctx, data, store, endpoint):
+def cli(ctx, data, store, endpoint, wait):
     """careergraph: a career knowledge graph of components, roles, skills, job postings and people.
 
     It ships a dataset (a messenger backend's components and roles, a Flutter
@@ -62,7 +66,7 @@ def cli(ctx, data, store, endpoint):
         given = "--store" if store else "--data"
         raise CliError(f"--endpoint does not mix with {given}: the data is the endpoint's "
                        "(unset CAREERGRAPH_ENDPOINT or CAREERGRAPH_STORE if one comes from there)", 2)
-    ctx.obj = State(data, store, endpoint, writes=ctx.invoked_subcommand in WRITING_COMMANDS)
+    ctx.obj = State(data, store, endpoint, writes=ctx.invoked_subcommand in WRITING_COMMANDS, wait=wait)
     ctx.call_on_close(ctx.obj.close)
 
 

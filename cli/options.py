@@ -12,10 +12,11 @@ __all__ = ["State", "pass_state", "format_option", "handle_errors", "CliError"]
 class State:
     """What the global options chose; the knowledge graph loads on first use."""
 
-    def __init__(self, data=(), store=None, endpoint=None, *, writes: bool = True):
+    def __init__(self, data=(), store=None, endpoint=None, *, writes: bool = True, wait: float = 0):
         self.data = list(data)
         self.store = store
         self.endpoint = endpoint
+        self.wait = wait  # seconds to wait for a workspace another process holds
         self.writes = writes  # False: the command only reads, and the workspace opens read-only
         self._kg = None
         self._query_kg = None
@@ -38,7 +39,12 @@ class State:
             if self.store is None:
                 raise UsageError("this command needs a workspace: give --store DIR "
                                  "(create one with `careergraph init DIR`)")
-            self._workspace = open_workspace(self.store, read_only=not self.writes)
+            def waiting():
+                click.echo(f"waiting up to {self.wait:g} s for another careergraph process to finish "
+                           f"with {self.store}...", err=True)
+
+            self._workspace = open_workspace(self.store, read_only=not self.writes, wait=self.wait,
+                                             on_wait=waiting)
         return self._workspace
 
     @property
@@ -97,6 +103,10 @@ def format_option(*choices, default="table"):
     )
 
 
+#: The exit code after Ctrl-C: 128 + SIGINT, as shells report it.
+INTERRUPTED = 130
+
+
 class CliError(click.ClickException):
     """A library error shown as one line, with the error's exit code."""
 
@@ -116,5 +126,7 @@ def handle_errors(fn):
             return fn(*args, **kwargs)
         except CareerGraphError as err:
             raise CliError(str(err), err.exit_code) from err
+        except KeyboardInterrupt:  # Ctrl-C: what a change had done is undone (or at the next open)
+            raise CliError("interrupted", INTERRUPTED) from None
 
     return wrapper

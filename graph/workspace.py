@@ -66,6 +66,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -78,7 +79,8 @@ from careergraph.ontology import CG, ID_PREFIXES, PREFIXES
 from .errors import CareerGraphError, InvalidDataError, UsageError
 from .models import SourceInfo
 
-__all__ = ["Workspace", "init_workspace", "open_workspace", "WorkspaceError", "MARKER", "BULK_THRESHOLD"]
+__all__ = ["Workspace", "init_workspace", "open_workspace", "WorkspaceError", "WorkspaceBusyError", "MARKER",
+           "BULK_THRESHOLD"]
 
 MARKER = "careergraph-workspace.json"
 FORMAT_VERSION = 1
@@ -138,6 +140,17 @@ class WorkspaceError(CareerGraphError):
     """A workspace folder is missing, not a workspace, in use, or damaged."""
 
 
+class WorkspaceBusyError(WorkspaceError):
+    """Another process holds the workspace: it writes (an ``add``, a ``remove``), or it reads and this one writes."""
+
+    exit_code = 5
+
+
+def _busy(folder) -> WorkspaceBusyError:
+    return WorkspaceBusyError(f"{folder}: the workspace is in use by another careergraph process; "
+                              "try again when it is done, or wait for it (--wait SECONDS)")
+
+
 def _to_ox(term):
     """An rdflib term as a pyoxigraph term."""
     import pyoxigraph as ox
@@ -176,7 +189,7 @@ def _open_store(folder: Path, name: str = _STORE, *, read_only: bool = False):
         return pyoxigraph.Store(str(folder / name))
     except OSError as err:
         if "lock" in str(err).lower():
-            raise WorkspaceError(f"{folder}: the workspace is in use by another careergraph process") from err
+            raise _busy(folder) from err
         raise WorkspaceError(f"{folder}: cannot open the workspace store: {err}") from err
 
 
@@ -244,7 +257,7 @@ def _read_marker(folder: Path) -> dict:
         raise WorkspaceError(f"{marker}: unreadable workspace marker: {err}") from err
 
 
-def open_workspace(path, *, read_only: bool = False) -> "Workspace":
+def open_workspace(path, *, read_only: bool = False, wait: float = 0.0, on_wait=None) -> "Workspace":
     """Open the workspace in ``path``, first finishing or undoing any change a crash cut short.
 
     Import graphs without a catalog entry (part of a file whose load was
@@ -259,10 +272,16 @@ def open_workspace(path, *, read_only: bool = False) -> "Workspace":
     compiled index, the label table) are still written. A workspace that
     needs a repair is opened for writing instead, to make it.
 
+    While another process holds the workspace (see :func:`_lock`), the open
+    is tried again for up to ``wait`` seconds; ``on_wait()`` is called once
+    when it starts waiting (the command line says so).
+
     Raises
     ------
+    WorkspaceBusyError
+        Another process still holds it after ``wait`` seconds (exit code 5).
     WorkspaceError
-        No workspace there (run ``careergraph init DIR``), a newer format, or in use.
+        No workspace there (run ``careergraph init DIR``) or a newer format.
     """
     folder = Path(path)
     if not (folder / MARKER).is_file():
@@ -271,7 +290,7 @@ def open_workspace(path, *, read_only: bool = False) -> "Workspace":
     if meta.get("format") != FORMAT_VERSION:
         raise WorkspaceError(f"{folder}: workspace format {meta.get('format')!r} is not supported "
                              f"(this careergraph reads format {FORMAT_VERSION})")
-    lock = _lock(folder, shared=read_only)
+    lock = _lock(folder, shared=read_only, wait=wait, on_wait=on_wait)
     if lock is None:  # no flock (Windows): Oxigraph's own lock, which only a writer takes, must hold it
         read_only = False
     try:
@@ -286,32 +305,42 @@ def open_workspace(path, *, read_only: bool = False) -> "Workspace":
         if "generation" in ws._meta and not ws._needs_repair():
             return ws
         ws.close()  # a repair writes: open for writing
-        return open_workspace(folder)
+        return open_workspace(folder, wait=wait, on_wait=on_wait)
     if "generation" not in ws._meta:  # made by an earlier careergraph
         ws._bump()
     ws._repair()
     return ws
 
 
-def _lock(folder: Path, *, shared: bool = False):
+def _lock(folder: Path, *, shared: bool = False, wait: float = 0.0, on_wait=None):
     """Hold the workspace until it closes: a ``flock`` (where there is one), exclusive for a
     writer and ``shared`` among readers.
 
     Oxigraph locks its own folder for a writer; this lock also keeps readers
     (which Oxigraph does not lock out) and writers apart, including while a
-    rebuild switches the store's folder. Returns the open lock file, or None.
+    rebuild switches the store's folder. While another process holds it, try
+    again for up to ``wait`` seconds (``on_wait()`` is called once, first).
+    Returns the open lock file, or None.
     """
     try:
         import fcntl
     except ImportError:  # Windows: Oxigraph's lock alone, and no rebuilds (see Workspace._drop)
         return None
     f = open(folder / ".careergraph.lock", "a+b")  # noqa: SIM115 - held open until close()
-    try:
-        fcntl.flock(f.fileno(), (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
-    except OSError as err:
-        f.close()
-        raise WorkspaceError(f"{folder}: the workspace is in use by another careergraph process") from err
-    return f
+    deadline = time.monotonic() + max(wait, 0.0)
+    waited = False
+    while True:
+        try:
+            fcntl.flock(f.fileno(), (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+            return f
+        except OSError as err:
+            if time.monotonic() >= deadline:
+                f.close()
+                raise _busy(folder) from err
+        if not waited and on_wait is not None:
+            on_wait()
+        waited = True
+        time.sleep(0.1)
 
 
 def _unlock(lock) -> None:

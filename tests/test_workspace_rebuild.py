@@ -255,7 +255,7 @@ def test_commands_that_only_read_open_the_workspace_read_only(ws_dir, monkeypatc
 
 
 def test_without_flock_a_reader_opens_for_writing(ws_dir, monkeypatch):
-    monkeypatch.setattr(wsmod, "_lock", lambda folder, shared=False: None)  # as on Windows
+    monkeypatch.setattr(wsmod, "_lock", lambda folder, shared=False, **_: None)  # as on Windows
     with open_workspace(ws_dir, read_only=True) as ws:
         assert not ws.read_only
         with pytest.raises(WorkspaceError, match="in use"):  # Oxigraph's own lock keeps a second out

@@ -1,0 +1,81 @@
+"""A workspace another process holds: exit code 5 at once, or ``--wait SECONDS`` for it; Ctrl-C is exit 130.
+
+``flock`` locks belong to an open file, so a workspace held open in this
+process keeps the command line (run in-process) out as another process would.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from click.testing import CliRunner
+
+from careergraph.cli.main import cli
+from careergraph.graph.workspace import WorkspaceBusyError, open_workspace
+
+pytest.importorskip("fcntl")  # no flock on Windows: Oxigraph's own writer lock only
+
+
+def invoke(*args, env=None):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False, env=env)
+
+
+@pytest.mark.parametrize("holder_reads, args", [
+    (False, ["info"]),  # a reader while a writer holds it
+    (True, ["learned", "skill:dart"]),  # a writer while a reader holds it
+])
+def test_a_held_workspace_is_exit_code_5_in_one_line(ws_dir, holder_reads, args):
+    with open_workspace(ws_dir, read_only=holder_reads):
+        result = invoke("--store", str(ws_dir), *args)
+    assert result.exit_code == WorkspaceBusyError.exit_code == 5
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(ws_dir) in lines[0] and "in use" in lines[0] and "--wait" in lines[0]
+
+
+def test_readers_share_a_workspace(ws_dir):
+    with open_workspace(ws_dir, read_only=True):
+        result = invoke("--store", str(ws_dir), "info", "--format", "json")
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("how", ["option", "environment"])
+def test_wait_goes_on_once_the_other_process_is_done(ws_dir, how):
+    holder = open_workspace(ws_dir)
+    timer = threading.Timer(1.0, holder.close)
+    timer.start()
+    try:
+        if how == "option":
+            result = invoke("--store", str(ws_dir), "--wait", "30", "info", "--format", "json")
+        else:
+            result = invoke("--store", str(ws_dir), "info", "--format", "json", env={"CAREERGRAPH_WAIT": "30"})
+    finally:
+        timer.join()
+    assert result.exit_code == 0, result.output
+    assert '"counts"' in result.stdout
+    assert "waiting up to 30 s" in result.stderr and str(ws_dir) in result.stderr
+
+
+def test_wait_gives_up_after_its_seconds(ws_dir):
+    with open_workspace(ws_dir):
+        result = invoke("--store", str(ws_dir), "--wait", "0.3", "info")
+    assert result.exit_code == 5
+    assert "waiting up to 0.3 s" in result.stderr and "in use" in result.stderr.splitlines()[-1]
+
+
+def test_wait_must_not_be_negative(ws_dir):
+    result = CliRunner().invoke(cli, ["--store", str(ws_dir), "--wait", "-1", "info"])
+    assert result.exit_code == 2 and "--wait" in result.stderr
+
+
+def test_ctrl_c_is_exit_code_130_in_one_line(ws_dir, monkeypatch):
+    from careergraph.graph import workspace
+
+    def interrupted(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(workspace.Workspace, "learned", interrupted)
+    result = invoke("--store", str(ws_dir), "learned", "skill:dart")
+    assert result.exit_code == 130
+    assert result.stderr.strip().splitlines() == ["Error: interrupted"]
+    assert invoke("--store", str(ws_dir), "info").exit_code == 0  # the workspace was let go
