@@ -75,10 +75,16 @@ class UnknownEntityError(UsageError, LookupError):
 class AmbiguousEntityError(UsageError, LookupError):
     """A name matches several entities; ``candidates`` lists them as (CURIE, label)."""
 
+    #: How many candidates the message lists (``candidates`` keeps them all).
+    SHOWN = 10
+
     def __init__(self, name, candidates):
         self.name = name
         self.candidates = list(candidates)
-        listed = "; ".join(f"{curie} ({label})" for curie, label in self.candidates)
+        listed = "; ".join(f"{curie} ({label})" for curie, label in self.candidates[:self.SHOWN])
+        more = len(self.candidates) - self.SHOWN
+        if more > 0:
+            listed += f"; and {more:,} more"
         super().__init__(f"{name!r} is ambiguous: it names {listed}. Use one of these identifiers.")
 
 

@@ -223,3 +223,24 @@ def test_an_empty_name_names_nothing_and_suggests_nothing():
         with pytest.raises(UnknownEntityError) as err:
             load().resolve(name, kind="posting")
         assert "did you mean" not in str(err.value)
+
+
+def test_an_ambiguous_name_of_many_entities_lists_a_few_and_counts_the_rest():
+    from rdflib import RDF, Literal, URIRef
+
+    from careergraph.graph import load
+    from careergraph.ontology import CG, SCHEMA
+
+    kg = load()
+    many = 25
+    for i in range(many):
+        posting = URIRef(f"https://w3id.org/careergraph/posting/web-{i:02d}")
+        kg.graph.graph(URIRef("urn:test")).add((posting, RDF.type, CG.JobPosting))
+        kg.graph.graph(URIRef("urn:test")).add((posting, SCHEMA.title, Literal("Web developer")))
+    kg._index = None
+    with pytest.raises(AmbiguousEntityError) as info:
+        kg.resolve("web developer")
+    message = str(info.value)
+    assert len(info.value.candidates) == many
+    assert message.count("posting:web-") == AmbiguousEntityError.SHOWN
+    assert f"and {many - AmbiguousEntityError.SHOWN} more" in message
