@@ -478,12 +478,13 @@ class SkillMatcher:
         self.created: dict[str, URIRef] = {}
         self.unmatched: list[tuple[str, int | None, list[str]]] = []
         self._labels: dict[URIRef, set[str]] = {}
+        self._found: dict[str, URIRef] = {}  # names matched to a skill the graph has
 
     def _labels_of(self, iri) -> set[str]:
         if iri not in self._labels:
             self._labels[iri] = {_signature(str(o)) for p in (SKOS.prefLabel, SKOS.altLabel,
                                                                SKOS.hiddenLabel, RDFS.label)
-                                 for o in self.kg.graph.objects(iri, p)}
+                                 for o in self.kg.objects(iri, p)}  # on a workspace: from Oxigraph
             local = re.split(r"[/#]", str(iri).rstrip("/#"))[-1]
             self._labels[iri].add(_signature(local))
         return self._labels[iri]
@@ -493,6 +494,8 @@ class SkillMatcher:
         key = _signature(name)
         if key in self.created:
             return self.created[key]
+        if name in self._found:  # the same spelling met before in this import
+            return self._found[name]
         suggestions: list[str] = []
         try:
             iri = self.kg.resolve(name, kind="skill")
@@ -510,6 +513,7 @@ class SkillMatcher:
         else:
             literal_name = not re.match(r"^[A-Za-z][\w.-]*:", name.strip())
             if not literal_name or key in self._labels_of(iri):
+                self._found[name] = iri
                 return iri
             suggestions = [f"{self.kg.label(iri)} ({self.kg.curie(iri)})"]
         if not self.create_missing:

@@ -244,12 +244,19 @@ class LabelIndex:
         return []
 
     def names(self, classes: set | None) -> dict[str, URIRef]:
+        """``{label key: IRI}`` of the entities of ``classes`` (all when None), for suggestions after
+        a miss; made once per set of classes (an import meets many unknown names)."""
+        memo = self.__dict__.setdefault("_names", {})
+        wanted = None if classes is None else frozenset(classes)
+        if wanted in memo:
+            return memo[wanted]
         out = {}
         for tier in self.tiers[:2]:
             for key, iris in tier.items():
                 for iri in iris:
                     if classes is None or self.types.get(iri, set()) & classes:
                         out.setdefault(key, iri)
+        memo[wanted] = out
         return out
 
 
@@ -394,7 +401,12 @@ class LabelTable:
 
     def names(self, classes: set | None) -> dict[str, str]:
         """As :meth:`LabelIndex.names`, IRIs as strings (reads every label: only for suggestions after
-        a miss). The classes are checked in SQLite, through its index of types by IRI."""
+        a miss). The classes are checked in SQLite, through its index of types by IRI. Read once per
+        set of classes: at L each read takes about 2 s, and an import meets many unknown names."""
+        memo = self.__dict__.setdefault("_names", {})
+        wanted_key = None if classes is None else frozenset(classes)
+        if wanted_key in memo:
+            return memo[wanted_key]
         if classes is None:
             rows = self._db.execute("SELECT key, iri FROM labels WHERE tier < 2 ORDER BY tier, rowid")
         else:
@@ -405,6 +417,7 @@ class LabelTable:
         out: dict = {}
         for key, iri in rows:
             out.setdefault(key, iri)
+        memo[wanted_key] = out
         return out
 
 

@@ -141,3 +141,31 @@ def test_round_trip(kg, tmp_path):
         if c != DATASET_DEFAULT_GRAPH_ID:
             back.add((s, p, o))
     assert isomorphic(back, result.graph)
+
+
+def test_many_unknown_names_read_the_names_for_suggestions_once(kg, tmp_path, monkeypatch):
+    """Each unknown organisation or skill is a miss whose suggestions need every name of its kind:
+    read once per kind for the whole import (at L each read took about 2 s)."""
+    from careergraph.graph import resolve
+
+    made = []
+    original = resolve.LabelIndex.names
+
+    def names(self, classes):
+        result = original(self, classes)
+        made.append((frozenset(classes or ()), result))  # kept alive: ids stay unique
+        return result
+
+    monkeypatch.setattr(resolve.LabelIndex, "names", names)
+    path = tmp_path / "jobs.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        out.writerow(["title", "company", "skills"])
+        for i in range(6):
+            out.writerow([f"Job {i}", f"New Company {i}", f"Dart; Unknown skill {i}"])
+    kg._index = None
+    result = import_postings(kg, path, create_missing=True)
+    assert len(result.created_orgs) == 6
+    assert len(made) >= 12  # a miss per new company and per unknown skill
+    made_once = {(key, id(result)) for key, result in made}
+    assert len({key for key, _ in made}) == len(made_once) == 2  # one set of names per kind, made once
