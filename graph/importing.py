@@ -539,7 +539,7 @@ class SkillMatcher:
         count = len(self.unmatched)
         raise UnmatchedNamesError(
             f"{count} unknown skill{'s' if count > 1 else ''}: " + "; ".join(parts)
-            + ". Fix the names, or add them as new skills with --create-missing (create_missing=True)",
+            + ". Fix the names, or add them as new skills (--create-missing; in Python, create_missing=True)",
             unmatched=self.unmatched, path=self.path)
 
 

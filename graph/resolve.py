@@ -553,7 +553,10 @@ def resolve(kg, name: str, kind: str | Iterable[str] | None = None) -> URIRef:
     if not name.strip():
         raise UnknownEntityError(name, [], kind=_kind_text(kind))
     names = index.names(classes)
-    close = close_matches(normalize(name), list(names), n=5, cutoff=0.6)
+    wanted = normalize(name)
+    close = close_matches(wanted, list(names), n=5, cutoff=0.6)
+    if len(close) < 5 and len(wanted) >= 3:  # a part of a longer name: "Vera" for "Vera Tester"
+        close += [k for k in names if k not in close and f" {wanted} " in f" {k} "][:5 - len(close)]
     suggestions = []
     for key in close:
         iri = URIRef(names[key])

@@ -62,9 +62,12 @@ def guess_format(path: Path) -> str:
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         known = ", ".join(sorted(FORMATS))
+        hint = ""
+        if path.suffix.lower() in (".yaml", ".yml", ".csv"):
+            hint = ("; a profile or job postings in YAML or CSV become RDF with "
+                    "`careergraph import profile FILE` or `careergraph import postings FILE`")
         raise InvalidDataError(
-            f"unknown file extension {path.suffix or '(none)'!r}; use one of {known} "
-            "or give the format explicitly",
+            f"unknown file extension {path.suffix or '(none)'!r}: careergraph reads RDF as {known}{hint}",
             path=path,
         )
     return fmt

@@ -244,3 +244,22 @@ def test_an_ambiguous_name_of_many_entities_lists_a_few_and_counts_the_rest():
     assert len(info.value.candidates) == many
     assert message.count("posting:web-") == AmbiguousEntityError.SHOWN
     assert f"and {many - AmbiguousEntityError.SHOWN} more" in message
+
+
+def test_a_whole_word_of_a_longer_name_is_suggested():
+    from rdflib import RDF, RDFS, Literal, URIRef
+
+    from careergraph.graph import load
+    from careergraph.ontology import CG
+
+    kg = load()
+    person = URIRef("https://w3id.org/careergraph/person/tester-1")
+    kg.graph.graph(URIRef("urn:test")).add((person, RDF.type, CG.Person))
+    kg.graph.graph(URIRef("urn:test")).add((person, RDFS.label, Literal("Vera Tester")))
+    kg._index = None
+    with pytest.raises(UnknownEntityError) as info:
+        kg.resolve("vera", kind="person")
+    assert info.value.suggestions == ["Vera Tester (person:tester-1)"]
+    with pytest.raises(UnknownEntityError) as info:
+        kg.resolve("ver", kind="person")  # not a whole word
+    assert info.value.suggestions == []
