@@ -43,7 +43,8 @@ def _split_types(ctx, param, values):
 @click.option("--max-nodes", type=click.IntRange(min=1), default=2000, show_default=True, metavar="N",
               help="Refuse to draw more nodes than this.")
 @click.option("--to", "to", metavar="TARGET",
-              help="Highlight the learning path to this posting or role (numbered steps, the rest dimmed).")
+              help="Highlight the learning path to this posting or role (numbered steps, the rest dimmed). "
+                   "If the whole graph is too big to draw, the path and its target's neighbourhood are drawn.")
 @click.option("--person", metavar="P", help="Whose learning path (with --to; default: the only person).")
 @click.option("--open", "open_", is_flag=True, help="Open the page in the default browser.")
 @pass_state
@@ -65,7 +66,7 @@ def viz(state, out, focus, depth, types, max_nodes, to, person, open_):
     """
     from pathlib import Path
 
-    from careergraph.graph.errors import UsageError
+    from careergraph.graph.errors import UsageError, ViewTooBigError
     from careergraph.graph.visualize import DEFAULT_TYPES, graph_view, write_html
 
     if depth is not None and focus is None:
@@ -82,8 +83,17 @@ def viz(state, out, focus, depth, types, max_nodes, to, person, open_):
         highlight = dict(path=[step.skill.iri for step in plan.steps], path_target=plan.target.iri,
                          title=f"careergraph: learning path to {plan.target.label} "
                                f"({len(plan.steps)} steps, {plan.total_hours:g} h)")
-    view = graph_view(state.kg, types=types or DEFAULT_TYPES, focus=focus,
-                      depth=1 if depth is None else depth, max_nodes=max_nodes, **highlight)
+    try:
+        view = graph_view(state.kg, types=types or DEFAULT_TYPES, focus=focus,
+                          depth=1 if depth is None else depth, max_nodes=max_nodes, **highlight)
+    except ViewTooBigError as err:
+        if to is None or focus is not None:
+            raise
+        # big data: the whole graph cannot be drawn, the path with its own neighbourhood can
+        click.echo(f"the whole graph has more than {max_nodes} nodes (--max-nodes): drawing the path "
+                   f"and its target's neighbourhood (--focus {state.kg.curie(plan.target.iri)})", err=True)
+        view = graph_view(state.kg, types=types or DEFAULT_TYPES, focus=plan.target.iri, depth=1,
+                          max_nodes=max_nodes, **highlight)
     path = write_html(view, Path(out))
     click.echo(str(path))
     if open_:

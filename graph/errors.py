@@ -12,6 +12,7 @@ __all__ = [
     "NoPathError",
     "UnmatchedNamesError",
     "EndpointError",
+    "ViewTooBigError",
 ]
 
 
@@ -122,3 +123,11 @@ class EndpointError(CareerGraphError):
     """
 
     exit_code = 4
+
+
+class ViewTooBigError(UsageError):
+    """A drawing would have more nodes than its limit; ``nodes`` is how many (at least) it would have."""
+
+    def __init__(self, message, *, nodes: int):
+        self.nodes = nodes
+        super().__init__(message)

@@ -58,7 +58,7 @@ from rdflib.namespace import SKOS
 
 from careergraph.ontology import CG, SCHEMA
 
-from .errors import CareerGraphError, UsageError
+from .errors import CareerGraphError, UsageError, ViewTooBigError
 from .native import select_iris
 from .neighbourhood import iri_ref, is_store_backed, links, quads_about, typed, values
 from .store import KINDS
@@ -286,10 +286,10 @@ def graph_view(kg, *, types: Iterable[str] | str = DEFAULT_TYPES, focus=None, de
     if len(drawn) > max_nodes:
         near = (f"the path's own neighbourhood with --focus {kg.curie(target)}" if target and focus_iri is None
                 else "one entity's neighbourhood with --focus ENTITY [--depth K]")
-        raise UsageError(
+        raise ViewTooBigError(
             f"the view has {'' if complete else 'at least '}{len(drawn)} nodes, more than the limit of "
             f"{max_nodes}: draw {near}, fewer kinds with --types "
-            "(e.g. --types component,role), or raise --max-nodes")
+            "(e.g. --types component,role), or raise --max-nodes", nodes=len(drawn))
     if store_backed:
         facts.read(drawn)
 

@@ -448,3 +448,26 @@ def test_cli_viz_to_usage_errors(tmp_path, args, message):
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert not (tmp_path / "x.html").exists()
+
+
+def test_cli_viz_to_draws_the_paths_neighbourhood_when_the_whole_graph_is_too_big(tmp_path):
+    from careergraph.graph.paths import learning_path
+    from careergraph.graph.visualize import graph_view
+
+    kg = load()
+    target = "Senior Flutter Developer at Effective"
+    plan = learning_path(kg, kg.entities("person")[0], kg.resolve(target))
+    whole = len(graph_view(kg).nodes)
+    out = tmp_path / "path.html"
+    limit = whole - 1
+    result = CliRunner().invoke(cli, ["viz", "--to", target, "--max-nodes", str(limit), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"more than {limit} nodes" in result.stderr and "--focus posting:effective" in result.stderr
+    data = json.loads(data_block(out.read_text(encoding="utf-8")))
+    numbered = sorted((n for n in data["nodes"] if n["step"]), key=lambda n: n["step"])
+    assert [n["id"] for n in numbered] == [str(s.skill.iri) for s in plan.steps]
+    assert len(data["nodes"]) < whole
+    # with --focus given, too big stays an error (the user chose the view)
+    result = CliRunner().invoke(cli, ["viz", "--to", target, "--focus", "skill:dart", "--depth", "3",
+                                      "--max-nodes", "3", "--out", str(tmp_path / "x.html")])
+    assert result.exit_code == 2 and "more than the limit of 3" in result.stderr
