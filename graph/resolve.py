@@ -291,21 +291,38 @@ class LabelTable:
         """The table of ``kg`` in ``folder``, built (from :class:`LabelIndex`) when missing or stale."""
         import sqlite3
 
+        from .locks import build_lock
+
         folder = Path(folder)
         path = folder / cls.FILE
         key = kg.index_key()
         light = list(kg.light_sources()) if getattr(kg, "light_sources", None) is not None else []
-        try:
-            table = cls(path)
-            saved, saved_light = table._saved()
-            if saved == key and light == saved_light:
-                return table
-            table._db.close()
-            if saved == key and light[:len(saved_light)] == saved_light:
-                cls._take_in(path, kg, light[len(saved_light):], light)
-                return cls(path)
-        except (sqlite3.Error, TypeError, ValueError):
-            pass
+
+        def current(take_in: bool):
+            try:
+                table = cls(path)
+                saved, saved_light = table._saved()
+                if saved == key and light == saved_light:
+                    return table
+                table._db.close()
+                if take_in and saved == key and light[:len(saved_light)] == saved_light:
+                    cls._take_in(path, kg, light[len(saved_light):], light)
+                    return cls(path)
+            except (sqlite3.Error, TypeError, ValueError):
+                pass
+            return None
+
+        found = current(take_in=False)
+        if found is not None:
+            return found
+        with build_lock(folder, "labels"):  # one builder; the others wait, then read what it built
+            return current(take_in=True) or cls._build(kg, folder, path, key, light)
+
+    @classmethod
+    def _build(cls, kg, folder: Path, path: Path, key: str, light: list) -> "LabelTable":
+        """Build the table into a new file renamed over ``path`` (the caller holds the build lock)."""
+        import sqlite3
+
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / f"{cls.FILE}.tmp"
         tmp.unlink(missing_ok=True)

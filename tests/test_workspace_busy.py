@@ -79,3 +79,42 @@ def test_ctrl_c_is_exit_code_130_in_one_line(ws_dir, monkeypatch):
     assert result.exit_code == 130
     assert result.stderr.strip().splitlines() == ["Error: interrupted"]
     assert invoke("--store", str(ws_dir), "info").exit_code == 0  # the workspace was let go
+
+
+def test_readers_finding_the_label_table_stale_build_it_once(ws_dir, monkeypatch):
+    """The first commands after a change find the label table stale at once: one builds it, the
+    others wait for it and read it (they used to build it each, into the same temporary file)."""
+    import time
+
+    from careergraph.graph.resolve import LabelTable
+
+    built = []
+    original = LabelTable._build.__func__
+
+    def slow_build(cls, *args):
+        built.append(threading.get_ident())
+        time.sleep(0.5)  # long enough for the other readers to arrive while it builds
+        return original(cls, *args)
+
+    monkeypatch.setattr(LabelTable, "_build", classmethod(slow_build))
+    (ws_dir / "index" / LabelTable.FILE).unlink(missing_ok=True)
+    readers = [open_workspace(ws_dir, read_only=True) for _ in range(3)]
+    answers, errors = [], []
+
+    def read(ws):
+        try:
+            kg = ws.knowledge_graph()
+            answers.append(kg.curie(LabelTable.of(kg, ws_dir / "index").lookup("Dart", None)[0]))
+        except Exception as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=read, args=(ws,)) for ws in readers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for ws in readers:
+        ws.close()
+    assert not errors, errors
+    assert answers == ["skill:dart"] * 3
+    assert len(built) == 1
