@@ -206,8 +206,8 @@ def _same_refusal(whole: str, store: str) -> bool:
     """The store may stop counting once over the limit: "at least K" with K no more than the count."""
     if whole == store:
         return True
-    a = re.match(r"UsageError: the view has (\d+) nodes", whole)
-    b = re.match(r"UsageError: the view has at least (\d+) nodes", store)
+    a = re.match(r"(?:UsageError|ViewTooBigError): the view has (\d+) nodes", whole)
+    b = re.match(r"(?:UsageError|ViewTooBigError): the view has at least (\d+) nodes", store)
     return bool(a and b and int(b.group(1)) <= int(a.group(1)) and whole[a.end():] == store[b.end():])
 
 
@@ -248,7 +248,7 @@ def test_viz_whole_kinds_and_paths_in_the_store(ws_kg, full_kg, cached_facts, mo
     view = graph_view(ws_kg, types=("category",))
     assert "https://w3id.org/careergraph/posting/p000003" in {n.id for n in view.nodes}
     refusal = _answer(lambda: graph_view(ws_kg, types=("posting",), max_nodes=150))
-    assert refusal.startswith(f"UsageError: the view has {len(ws_kg.entities('posting')) - 1} nodes, ")
+    assert refusal.startswith(f"ViewTooBigError: the view has {len(ws_kg.entities('posting')) - 1} nodes, ")
     assert ws_kg._dataset is None
 
 
