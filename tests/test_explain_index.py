@@ -70,6 +70,7 @@ def _market(seed: int) -> dict[str, str]:
     add(postings[11], PREFERS, hubs[2])
     add(postings[11], REQUIRES, hubs[2])
     # postings pointed at, by subjects whose IRIs sort before theirs and after
+    entity("skill", "Skill", "alone")  # no relation at all
     board = entity("component", "Component", "a-board")
     for p in rng.sample(postings, 15):
         add(board, f"<{CG}ns#staffedBy>", p)
@@ -139,7 +140,8 @@ def _answer(call):
 
 HUBS = [f"{CG}skill/s0{i}" for i in range(4)]
 OTHERS = [f"{CG}level/junior", f"{CG}level/senior", f"{CG}person/zed", f"{CG}component/a-board",
-          f"{CG}posting/p007", f"{CG}posting/p100", f"{CG}role/r03", f"{CG}skill/s17", f"{CG}posting/untyped"]
+          f"{CG}posting/p007", f"{CG}posting/p100", f"{CG}role/r03", f"{CG}skill/s17", f"{CG}posting/untyped",
+          f"{CG}skill/alone"]
 
 
 def _pairs():
@@ -193,7 +195,7 @@ def test_with_the_index_the_chains_are_networkx_chains(workspace, memory_explain
             expected = memory_explain(a, b)
             assert _answer(lambda: explain(kg, a, b).as_dict()) == expected, (round_, a, b)
             lengths.append(expected["length"] if isinstance(expected, dict) else expected)
-    assert {1, 2, 3} <= set(lengths)
+    assert {1, 2, 3} <= set(lengths) and any("has no relation" in str(x) for x in lengths)
     # the index stood for the hubs' requirements, and told the search which postings nothing points at
     assert spied["requirers"] > spied["read_again"] > 0  # hub 1 (stated twice) and hub 2 read all the same
     if thresholds:
