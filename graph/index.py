@@ -1303,13 +1303,19 @@ def compiled_index(kg, *, folder=None, key: str | None = None) -> CompiledIndex:
     if cached is not None and cached.key == size_key:
         return cached
     index = load_index(folder, size_key) if folder is not None else None
-    if index is None:
+    if index is None and folder is None:
         index = build_index(kg, key=size_key)
-        if folder is not None:
-            try:
-                index.save(folder)
-            except OSError as err:
-                raise CareerGraphError(f"{folder}: cannot save the compiled index: {err}") from err
+    elif index is None:
+        from .locks import build_lock
+
+        with build_lock(folder, "index"):  # one builder; the others wait, then read what it saved
+            index = load_index(folder, size_key)
+            if index is None:
+                index = build_index(kg, key=size_key)
+                try:
+                    index.save(folder)
+                except OSError as err:
+                    raise CareerGraphError(f"{folder}: cannot save the compiled index: {err}") from err
     try:
         _CACHE[kg] = index
     except TypeError:

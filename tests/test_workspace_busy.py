@@ -118,3 +118,42 @@ def test_readers_finding_the_label_table_stale_build_it_once(ws_dir, monkeypatch
     assert not errors, errors
     assert answers == ["skill:dart"] * 3
     assert len(built) == 1
+
+
+def test_readers_finding_the_index_stale_build_it_once(ws_dir, monkeypatch):
+    """As the label table: one of the readers started together after a change builds the compiled
+    index and saves it; the others wait and load it (at L each built it: 94-98 s and 2.2 GB in all)."""
+    import shutil
+    import time
+
+    from careergraph.graph import index as index_mod
+
+    built = []
+    original = index_mod.build_index
+
+    def slow_build(kg, **kwargs):
+        built.append(threading.get_ident())
+        time.sleep(0.5)
+        return original(kg, **kwargs)
+
+    monkeypatch.setattr(index_mod, "build_index", slow_build)
+    shutil.rmtree(ws_dir / "index", ignore_errors=True)
+    readers = [open_workspace(ws_dir, read_only=True) for _ in range(3)]
+    sizes, errors = [], []
+
+    def read(ws):
+        try:
+            sizes.append(len(index_mod.compiled_index(ws.knowledge_graph()).targets))
+        except Exception as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=read, args=(ws,)) for ws in readers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for ws in readers:
+        ws.close()
+    assert not errors, errors
+    assert len(built) == 1
+    assert len(sizes) == 3 and len(set(sizes)) == 1 and sizes[0] > 5
