@@ -826,7 +826,17 @@ class Workspace:
         if not any(s.iri == source and s.kind == "user" for s in self.sources()):
             raise UsageError(f"{source}: not a user source of this workspace")
         name = ox.NamedNode(str(source))
-        self._bump()
+        if _index_change(self.store, name) is None:
+            # no fact the compiled index is made of (a profile, labels): the index and its caches
+            # stay; the label table, which holds the source's names, is made again when next read
+            self._bump(data=False)
+            self._meta["light_sources"] = [s for s in self.light_sources if s != str(source)]
+            _write_marker(self.folder, self._meta)
+            from .resolve import LabelTable
+
+            (self.folder / "index" / LabelTable.FILE).unlink(missing_ok=True)
+        else:
+            self._bump()
         self.store.update(_catalog_update([name], []))
         self._drop([name])
         self.store.flush()

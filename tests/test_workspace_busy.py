@@ -157,3 +157,67 @@ def test_readers_finding_the_index_stale_build_it_once(ws_dir, monkeypatch):
     assert not errors, errors
     assert len(built) == 1
     assert len(sizes) == 3 and len(set(sizes)) == 1 and sizes[0] > 5
+
+
+PROFILE = """@prefix cg: <https://w3id.org/careergraph/ns#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix person: <https://w3id.org/careergraph/person/> .
+@prefix skill: <https://w3id.org/careergraph/skill/> .
+person:zoe a cg:Person ; rdfs:label "Zoe Quince" ; cg:hasSkill skill:dart .
+"""
+
+POSTING = """@prefix cg: <https://w3id.org/careergraph/ns#> .
+@prefix schema: <https://schema.org/> .
+@prefix posting: <https://w3id.org/careergraph/posting/> .
+@prefix skill: <https://w3id.org/careergraph/skill/> .
+posting:zoe-job a cg:JobPosting ; schema:title "Quince job" ; cg:requiresSkill skill:dart .
+"""
+
+
+@pytest.mark.parametrize("text, index_kept", [(PROFILE, True), (POSTING, False)])
+def test_removing_a_source_without_indexed_facts_keeps_the_index(ws_dir, tmp_path, text, index_kept):
+    """A profile holds no fact of the compiled index: removing it leaves the index (and the data
+    generation) as they were; its names leave the label table. A file of postings changes the index."""
+    from careergraph.graph import UnknownEntityError
+    from careergraph.graph.index import compiled_index, load_index
+
+    mine = tmp_path / "mine.ttl"
+    mine.write_text(text, encoding="utf-8")
+    with open_workspace(ws_dir) as ws:
+        added = ws.add(mine)
+        kg = ws.knowledge_graph()
+        name = "Zoe Quince" if index_kept else "Quince job"
+        assert kg.resolve(name)
+        compiled_index(kg)  # built and saved for this state
+        key = kg.index_key()
+        ws.remove(added.iri)
+        kg = ws.knowledge_graph()
+        assert (kg.index_key() == key) is index_kept
+        assert (load_index(ws_dir / "index", kg.index_key()) is not None) is index_kept
+        with pytest.raises(UnknownEntityError):
+            kg.resolve(name)
+        assert kg.resolve("Dart")
+
+
+def test_removing_a_profile_added_before_the_last_index_change_drops_its_names(ws_dir, tmp_path):
+    """The profile's names are in the label table built after a later file changed the index:
+    removing the profile keeps the index but must drop those names."""
+    from careergraph.graph import UnknownEntityError
+    from careergraph.graph.index import compiled_index
+
+    profile, posting = tmp_path / "profile.ttl", tmp_path / "posting.ttl"
+    profile.write_text(PROFILE, encoding="utf-8")
+    posting.write_text(POSTING, encoding="utf-8")
+    with open_workspace(ws_dir) as ws:
+        added = ws.add(profile)
+        ws.add(posting)  # changes the index: the label table is built anew, the profile's names in it
+        kg = ws.knowledge_graph()
+        assert kg.resolve("Zoe Quince") and kg.resolve("Quince job")
+        compiled_index(kg)
+        key = kg.index_key()
+        ws.remove(added.iri)
+        kg = ws.knowledge_graph()
+        assert kg.index_key() == key
+        with pytest.raises(UnknownEntityError):
+            kg.resolve("Zoe Quince")
+        assert kg.resolve("Quince job")
