@@ -13,7 +13,11 @@ def _cell(value) -> str:
 
 
 def table(headers, rows, *, width=None) -> str:
-    """A plain-text table sized to the terminal; long cells are shortened with '…'."""
+    """A plain-text table sized to the terminal (long cells shortened with '…'), or to ``width``.
+
+    When standard output is not a terminal (a pipe, a file) and no width is
+    given, nothing is shortened: what a script reads is whole.
+    """
     rows = [[_cell(v) for v in row] for row in rows]
     headers = [str(h) for h in headers]
     widths = [len(h) for h in headers]
@@ -22,7 +26,10 @@ def table(headers, rows, *, width=None) -> str:
             widths[i] = max(widths[i], len(v))
     import shutil  # here, not at import: `careergraph --help` stays fast
 
-    total = width or shutil.get_terminal_size((120, 24)).columns
+    if width is None and not click.get_text_stream("stdout").isatty():
+        total = sum(widths) + 2 * (len(widths) - 1)  # whole cells
+    else:
+        total = width or shutil.get_terminal_size((120, 24)).columns
     gap = 2
     while sum(widths) + gap * (len(widths) - 1) > total and max(widths) > 8:
         widest = widths.index(max(widths))

@@ -96,3 +96,13 @@ def test_console_script_runs():
         pytest.skip("the careergraph console script is not installed")
     out = subprocess.run([exe, "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "careergraph" in out.stdout
+
+
+def test_tables_are_whole_when_not_on_a_terminal_and_fit_a_given_width():
+    from careergraph.cli.output import table
+
+    long = "prerequisite of " + ", ".join(f"skill number {i}" for i in range(30))
+    whole = table(["#", "why"], [[1, long]])  # under pytest standard output is not a terminal
+    assert long in whole and "…" not in whole
+    narrow = table(["#", "why"], [[1, long]], width=40)
+    assert all(len(line) <= 40 for line in narrow.splitlines()) and "…" in narrow
