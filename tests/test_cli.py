@@ -98,11 +98,15 @@ def test_console_script_runs():
     assert out.returncode == 0 and "careergraph" in out.stdout
 
 
-def test_tables_are_whole_when_not_on_a_terminal_and_fit_a_given_width():
-    from careergraph.cli.output import table
+def test_tables_are_whole_when_not_on_a_terminal_and_fit_a_given_width(monkeypatch):
+    import io
 
+    from careergraph.cli import output
+
+    monkeypatch.setattr(output.click, "get_text_stream", lambda name: io.StringIO())  # a pipe
+    table = output.table
     long = "prerequisite of " + ", ".join(f"skill number {i}" for i in range(30))
-    whole = table(["#", "why"], [[1, long]])  # under pytest standard output is not a terminal
+    whole = table(["#", "why"], [[1, long]])
     assert long in whole and "…" not in whole
     narrow = table(["#", "why"], [[1, long]], width=40)
     assert all(len(line) <= 40 for line in narrow.splitlines()) and "…" in narrow
