@@ -29,10 +29,10 @@ when it has a comma, a quote or a line break; rows end in ``\\n``):
     relatedSkillUri.
 
 ISCO groups include ISCO-08's ICT unit groups (2511-2529), which hold the
-ICT occupations (``--occupations 2512,2514`` selects some). Plus three
-files the importer does not read (``ISCOGroups_en.csv``,
-``skillGroups_en.csv``, ``broaderRelationsOccPillar_en.csv``), as a real
-download has them. IRIs are ESCO's forms: ``http://data.europa.eu/esco/skill/<uuid4>``,
+ICT occupations (``--occupations 2512,2514`` selects some). Plus
+``skillGroups_en.csv`` (the skill groups the hierarchy's upper rows
+name) and two files the importer does not read (``ISCOGroups_en.csv``,
+``broaderRelationsOccPillar_en.csv``), as a real download has them. IRIs are ESCO's forms: ``http://data.europa.eu/esco/skill/<uuid4>``,
 ``.../occupation/<uuid4>``, ``.../isco/C2512``.
 
 Scales

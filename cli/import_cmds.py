@@ -238,9 +238,10 @@ def import_esco_cmd(state, folder, output, occupations, language, fmt, replace):
     """Import ESCO's CSV download: occupations as roles, skills, and the relations between them.
 
     Reads skills_en.csv, occupations_en.csv, occupationSkillRelations_en.csv,
-    broaderRelationsSkillPillar_en.csv and skillSkillRelations_en.csv by
-    column name, keeps ESCO's IRIs and terms, and counts the rows that point
-    at concepts the download does not have. Shows a progress bar on a terminal.
+    skillGroups_en.csv, broaderRelationsSkillPillar_en.csv and
+    skillSkillRelations_en.csv by column name, keeps ESCO's IRIs and terms,
+    and counts the rows that point at concepts the download does not have.
+    Shows a progress bar on a terminal.
 
     Example:
 
@@ -287,7 +288,7 @@ def import_esco_cmd(state, folder, output, occupations, language, fmt, replace):
         echo_json(data)
         return
     rows = [(key.replace("_", " "), data[key]) for key in
-            ("occupations", "skills", "essential", "optional", "broader", "skill_relations")]
+            ("occupations", "skills", "skill_groups", "essential", "optional", "broader", "skill_relations")]
     rows += [(f"skipped ({name})", n) for name, n in sorted(result.skipped.items())]
     rows += [(f"filtered out ({name})", n) for name, n in sorted(result.filtered.items())]
     click.echo(table(["what", "count"], rows))

@@ -27,6 +27,7 @@ ESCO_FILES = {
     "skills": ("skills_{lang}.csv", ("conceptUri", "preferredLabel")),
     "occupations": ("occupations_{lang}.csv", ("conceptUri", "preferredLabel")),
     "relations": ("occupationSkillRelations_{lang}.csv", ("occupationUri", "relationType", "skillUri")),
+    "groups": ("skillGroups_{lang}.csv", ("conceptUri", "preferredLabel")),
     "broader": ("broaderRelationsSkillPillar_{lang}.csv", ("conceptUri", "broaderUri")),
     "skill_relations": ("skillSkillRelations_{lang}.csv",
                         ("originalSkillUri", "relationType", "relatedSkillUri")),
@@ -46,9 +47,10 @@ class EscoImport:
     Counts are of what went into ``graph``: occupations, skills, essential
     and optional occupation-skill relations (``cg:needsSkill`` and
     ``esco:relatedOptionalSkill``), ``skos:broader`` links between skills,
-    and skill-skill relations. ``skipped`` counts, per file, rows that point
-    at a concept not in the download (a skill group, a missing skill);
-    ``filtered`` counts rows left out by the occupation filter.
+    and skill-skill relations, and ESCO's skill groups (the upper levels of
+    its skill hierarchy). ``skipped`` counts, per file, rows that point at a
+    concept not in the download; ``filtered`` counts rows left out by the
+    occupation filter.
     """
 
     graph: object
@@ -58,6 +60,7 @@ class EscoImport:
     optional: int = 0
     broader: int = 0
     skill_relations: int = 0
+    skill_groups: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     filtered: dict[str, int] = field(default_factory=dict)
     missing_files: list[str] = field(default_factory=list)
@@ -66,7 +69,8 @@ class EscoImport:
     def as_dict(self) -> dict:
         return {"occupations": self.occupations, "skills": self.skills, "essential": self.essential,
                 "optional": self.optional, "broader": self.broader,
-                "skill_relations": self.skill_relations, "skipped": dict(self.skipped),
+                "skill_relations": self.skill_relations, "skill_groups": self.skill_groups,
+                "skipped": dict(self.skipped),
                 "filtered": dict(self.filtered), "missing_files": list(self.missing_files),
                 "warnings": list(self.warnings)}
 
@@ -246,6 +250,17 @@ class _Builder:
             add((iri, ESCO.skillReuseLevel, URIRef(f"{ESCO_BASE}skill-reuse-level/{reuse}")))
         self.result.skills += 1
 
+    def group(self, iri, row, path, line):
+        """A skill group: a broad skill (no hours), met by learning a skill under it."""
+        if not row["preferredLabel"].strip():
+            raise InvalidDataError("preferredLabel is empty", path=path, line=line)
+        self.graph.add((iri, RDF.type, CG.Skill))
+        self.concept(iri, row)
+        code = row.get("code", "").strip()
+        if code:
+            self.graph.add((iri, SKOS.notation, Literal(code)))
+        self.result.skill_groups += 1
+
     def occupation(self, iri, row, path, line):
         if not row["preferredLabel"].strip():
             raise InvalidDataError("preferredLabel is empty", path=path, line=line)
@@ -292,7 +307,10 @@ def import_esco(folder, *, occupations: Iterable[str] | None = None, language: s
     ``esco:memberOfISCOGroup``. Essential occupation-skill relations become
     ``cg:needsSkill``, optional ones ``esco:relatedOptionalSkill``; skill
     hierarchy rows become ``skos:broader``, skill-skill relations
-    ``esco:relatedEssentialSkill`` / ``esco:relatedOptionalSkill``. Columns
+    ``esco:relatedEssentialSkill`` / ``esco:relatedOptionalSkill``. Skill
+    groups become ``cg:Skill`` without hours (a requirement on a group is met
+    by any skill under it) with their labels and code (``skos:notation``), so
+    the hierarchy keeps its upper levels. Columns
     are found by header name, so extra columns do no harm. Files are
     streamed row by row.
 
@@ -300,7 +318,7 @@ def import_esco(folder, *, occupations: Iterable[str] | None = None, language: s
     ----------
     folder : str or Path
         The unpacked download: ``skills_en.csv`` and ``occupations_en.csv``
-        are required; ``occupationSkillRelations_en.csv``,
+        are required; ``occupationSkillRelations_en.csv``, ``skillGroups_en.csv``,
         ``broaderRelationsSkillPillar_en.csv`` and ``skillSkillRelations_en.csv``
         are read when present.
     occupations : iterable of str, optional
@@ -365,11 +383,19 @@ def import_esco(folder, *, occupations: Iterable[str] | None = None, language: s
     occupation_iris: set = set()
     skill_iris: set = set()
     all_skills: set = set()
+    group_iris: set = set()  # skill groups: in the hierarchy, never a requirement
+    all_groups: set = set()
     if occupations is None:
         for path, line, row in rows("skills"):
             iri = _iri(row["conceptUri"], "conceptUri", path, line)
             build.skill(iri, row, path, line)
             skill_iris.add(iri)
+        for path, line, row in rows("groups"):
+            iri = _iri(row["conceptUri"], "conceptUri", path, line)
+            all_groups.add(iri)
+            if iri not in skill_iris and iri not in group_iris:
+                build.group(iri, row, path, line)
+                group_iris.add(iri)
         for path, line, row in rows("occupations"):
             iri = _iri(row["conceptUri"], "conceptUri", path, line)
             build.occupation(iri, row, path, line)
@@ -427,6 +453,14 @@ def import_esco(folder, *, occupations: Iterable[str] | None = None, language: s
                 skill_iris.add(iri)
             else:
                 filtered[path.name] += 1
+        for path, line, row in rows("groups"):  # the groups above the wanted skills
+            iri = _iri(row["conceptUri"], "conceptUri", path, line)
+            all_groups.add(iri)
+            if iri in wanted and iri not in skill_iris and iri not in group_iris:
+                build.group(iri, row, path, line)
+                group_iris.add(iri)
+            elif iri not in wanted:
+                filtered[path.name] += 1
         relations_path = paths["relations"]
         for occ, kind, skill, line in pending:
             if skill not in skill_iris:
@@ -435,13 +469,14 @@ def import_esco(folder, *, occupations: Iterable[str] | None = None, language: s
             relation(occ, kind, skill, relations_path, line)
 
     all_skills = all_skills if occupations is not None else skill_iris
+    concepts, all_concepts = skill_iris | group_iris, all_skills | all_groups
     for path, line, row in rows("broader"):
         child = _iri(row["conceptUri"], "conceptUri", path, line)
         parent = _iri(row["broaderUri"], "broaderUri", path, line)
-        if child in skill_iris and parent in skill_iris:
+        if child in concepts and parent in concepts:
             graph.add((child, SKOS.broader, parent))
             result.broader += 1
-        elif child in all_skills and parent in all_skills:
+        elif child in all_concepts and parent in all_concepts:
             filtered[path.name] += 1
         else:
             skipped[path.name] += 1

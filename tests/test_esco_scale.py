@@ -123,19 +123,23 @@ def test_counts_follow_the_generated_rows(small, imported):
     occupations = {r["conceptUri"] for r in rows(small, READ["occupations"])}
     relations = rows(small, READ["relations"])
     known = [r for r in relations if r["occupationUri"] in occupations and r["skillUri"] in skills]
-    broader = [r for r in rows(small, READ["broader"]) if r["conceptUri"] in skills and r["broaderUri"] in skills]
+    groups = {r["conceptUri"] for r in rows(small, READ["groups"])}
+    concepts = skills | groups
+    broader = [r for r in rows(small, READ["broader"]) if r["conceptUri"] in concepts and r["broaderUri"] in concepts]
     related = [r for r in rows(small, READ["skill_relations"])
                if r["originalSkillUri"] in skills and r["relatedSkillUri"] in skills]
     assert (imported.skills, imported.occupations) == (len(skills), len(occupations)) == gen.SCALES["small"][:2]
     assert imported.essential == sum(r["relationType"] == "essential" for r in known)
     assert imported.optional == sum(r["relationType"] == "optional" for r in known)
     assert imported.broader == len(broader) > 0
+    assert imported.skill_groups == len(groups) > 0
+    assert any(r["broaderUri"] in groups for r in broader)  # the hierarchy's upper levels are kept
     assert imported.skill_relations == len(related) > 0
     skipped_relations = len(relations) - len(known)
     assert skipped_relations > 0  # dangling rows are generated on purpose
     assert imported.skipped[READ["relations"]] == skipped_relations
-    # skill groups are in the broader file but not in skills_en.csv: those rows are skipped
-    assert imported.skipped[READ["broader"]] == len(rows(small, READ["broader"])) - len(broader)
+    # rows to a concept neither skills_en.csv nor skillGroups_en.csv has are skipped
+    assert imported.skipped.get(READ["broader"], 0) == len(rows(small, READ["broader"])) - len(broader)
     assert imported.missing_files == [] and imported.filtered == {}
 
 
@@ -144,7 +148,8 @@ def test_the_generated_hierarchy_loads_without_cycles(small, tmp_path):
     with NTriplesWriter(out) as writer:
         import_esco(small, graph=writer)
     kg = load(out, bundled=False)  # load() rejects broader and prerequisite cycles
-    assert len(kg.entities("skill")) == gen.SCALES["small"][0]
+    groups = rows(small, READ["groups"])
+    assert len(kg.entities("skill")) == gen.SCALES["small"][0] + len(groups)  # skill groups are broad skills
     occupation = rows(small, READ["occupations"])[0]
     assert str(kg.resolve(occupation["preferredLabel"], kind="role")) == occupation["conceptUri"]
 

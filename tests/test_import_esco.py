@@ -29,7 +29,9 @@ OCCUPATIONS = rows("occupations_en.csv")
 RELATIONS = rows("occupationSkillRelations_en.csv")
 BROADER = rows("broaderRelationsSkillPillar_en.csv")
 SKILL_RELATIONS = rows("skillSkillRelations_en.csv")
+GROUPS = rows("skillGroups_en.csv")
 SKILL_IRIS = {r["conceptUri"] for r in SKILLS}
+GROUP_IRIS = {r["conceptUri"] for r in GROUPS}
 OCC_IRIS = {r["conceptUri"] for r in OCCUPATIONS}
 
 
@@ -40,11 +42,13 @@ def esco():
 
 def test_counts_follow_the_files(esco):
     known = [r for r in RELATIONS if r["occupationUri"] in OCC_IRIS and r["skillUri"] in SKILL_IRIS]
-    broader = [r for r in BROADER if r["conceptUri"] in SKILL_IRIS and r["broaderUri"] in SKILL_IRIS]
+    concepts = SKILL_IRIS | GROUP_IRIS
+    broader = [r for r in BROADER if r["conceptUri"] in concepts and r["broaderUri"] in concepts]
     related = [r for r in SKILL_RELATIONS
                if r["originalSkillUri"] in SKILL_IRIS and r["relatedSkillUri"] in SKILL_IRIS]
     assert esco.occupations == len(OCCUPATIONS) == 4
     assert esco.skills == len(SKILLS) == 8
+    assert esco.skill_groups == len(GROUPS) == 1
     assert esco.essential == sum(r["relationType"] == "essential" for r in known)
     assert esco.optional == sum(r["relationType"] == "optional" for r in known)
     assert esco.broader == len(broader)
@@ -87,7 +91,11 @@ def test_filter_by_isco_group_keeps_their_skills_and_broader_ones():
     result = import_esco(ESCO_DIR, occupations=["2514"])
     chosen = {r["conceptUri"] for r in OCCUPATIONS if r["iscoGroup"].startswith("2514")}
     related = {r["skillUri"] for r in RELATIONS if r["occupationUri"] in chosen} & SKILL_IRIS
-    parents = {r["broaderUri"] for r in BROADER if r["conceptUri"] in related} & SKILL_IRIS
+    parents, frontier = set(), related
+    while frontier:  # the broader skills and skill groups above them, at any height
+        frontier = {r["broaderUri"] for r in BROADER if r["conceptUri"] in frontier} & (SKILL_IRIS | GROUP_IRIS)
+        frontier -= parents
+        parents |= frontier
     g = result.graph
     assert {str(s) for s in g.subjects(RDF.type, CG.Role)} == chosen
     assert {str(s) for s in g.subjects(RDF.type, CG.Skill)} == related | parents
@@ -229,3 +237,35 @@ def test_links_settle_names_shared_with_esco(esco, tmp_path):
     assert {linked.curie(s) for s in result.graph.objects(result.entities[0], CG.hasSkill)} == {
         "skill:dart", "skill:flutter"}
     assert [linked.curie(m.skill) for m in find_skills(linked, "Dart")] == ["skill:dart"]
+
+
+def test_skill_groups_keep_the_upper_levels_of_the_hierarchy(esco):
+    """A skill group is a broad skill without hours: its labels and code kept, the skills under it
+    linked by skos:broader (rows to a group the download does not have are still skipped)."""
+    from rdflib import Literal
+
+    from careergraph.ontology import CG as cg
+
+    g = esco.graph
+    (group,) = [URIRef(r["conceptUri"]) for r in GROUPS]
+    assert (group, RDF.type, cg.Skill) in g
+    assert not list(g.objects(group, cg.effortHours))
+    assert (group, SKOS.prefLabel, Literal(GROUPS[0]["preferredLabel"], lang="en")) in g
+    assert {str(o) for o in g.objects(group, SKOS.altLabel)} == set(GROUPS[0]["altLabels"].splitlines())
+    assert (group, SKOS.notation, Literal(GROUPS[0]["code"])) in g
+    under = {URIRef(r["conceptUri"]) for r in BROADER if r["broaderUri"] == str(group)}
+    assert under and under == set(g.subjects(SKOS.broader, group))
+    above = [r["broaderUri"] for r in BROADER if r["conceptUri"] == str(group)]
+    assert above and not any(r in GROUP_IRIS | SKILL_IRIS for r in above)  # skipped: not in the download
+    assert not list(g.objects(group, SKOS.broader))
+
+
+def test_a_filtered_import_keeps_the_groups_above_its_skills():
+    full = import_esco(ESCO_DIR)
+    (group,) = [URIRef(r["conceptUri"]) for r in GROUPS]
+    under = set(full.graph.subjects(SKOS.broader, group))
+    for code in ("2514", "2512", "25"):
+        part = import_esco(ESCO_DIR, occupations=[code])
+        kept = {s for s in part.graph.subjects(RDF.type, CG.Skill)}
+        assert ((group, RDF.type, CG.Skill) in part.graph) == bool(under & kept), code
+
