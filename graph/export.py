@@ -74,7 +74,8 @@ def subgraph(kg, *, focus=None, depth: int = 1, bundled: bool = True) -> Dataset
     names = _sources(kg, bundled)
     if focus is not None and is_store_backed(kg):
         return _store_subgraph(kg, names, _focus_iri(kg, focus), depth)
-    graphs = [kg.dataset.graph(name) for name in names]
+    # a view of each named graph: Dataset.graph(name) would add the graph, which a read-only store refuses
+    graphs = [Graph(store=kg.dataset.store, identifier=name) for name in names]
     keep = None
     if focus is not None:
         keep = _neighbourhood(kg, graphs, _focus_iri(kg, focus), depth)
