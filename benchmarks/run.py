@@ -460,10 +460,18 @@ def _bench_workspace_processes(b: Bench, scale: str, folder, posting: str, *, hu
         ("process: validate (SHACL as SPARQL)", ["validate"]),
         ("process: query run postings-by-seniority (100k rows, 10000 shown)",
          ["query", "run", "postings-by-seniority", "--timeout", "120"]),
+        ("process: query run postings-by-seniority -p level=senior",
+         ["query", "run", "postings-by-seniority", "-p", "level=senior", "--timeout", "120"]),
+        ("process: query run skills-in-several-postings (14k rows)",
+         ["query", "run", "skills-in-several-postings", "--timeout", "120"]),
+        ("process: query run skills-in-one-posting", ["query", "run", "skills-in-one-posting", "--timeout", "120"]),
+        ("process: query run skills-by-category (14k rows)", ["query", "run", "skills-by-category", "--timeout", "120"]),
     ]
     if len(hubs) == 2:
         cases.append(("process: explain the two skills most postings require", ["explain", *hubs]))
         cases.append(("process: explain the top skill and a level", ["explain", hubs[0], "level:senior"]))
+        cases.append(("process: query run postings-requiring-skill, the top skill",
+                      ["query", "run", "postings-requiring-skill", "-p", f"skill={hubs[0]}", "--timeout", "120"]))
     if busy is not None:
         cases.append(("process: export --focus a skill of ~20k postings (ttl)",
                       ["export", "--format", "ttl", "--focus", busy, "--depth", "1", "-o", os.devnull]))
