@@ -476,6 +476,16 @@ def _bench_workspace_processes(b: Bench, scale: str, folder, posting: str, *, hu
         cases.append(("process: export --focus a skill of ~20k postings (ttl)",
                       ["export", "--format", "ttl", "--focus", busy, "--depth", "1", "-o", os.devnull]))
     _process([exe, *store, "rank", "postings", "--limit", "1"])  # the index is built and saved once
+    if len(hubs) == 2:
+        from careergraph.graph.explain import POINTED_FILE
+
+        pointed = Path(folder) / "index" / POINTED_FILE  # what explain learns, kept per generation
+
+        def first_explain():
+            pointed.unlink(missing_ok=True)
+            _process([exe, *store, "explain", *hubs])
+
+        b.time(scale, "process: explain the two hub skills, first after a change", first_explain)
     timed = {case: b.time(scale, case, lambda args=args: _process([exe, *store, *args])) for case, args in cases}
     # Floors, side by side: what any Python process pays before careergraph's own work, and the
     # issue's prototype's way of answering a point lookup (a script on pyoxigraph alone).

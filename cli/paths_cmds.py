@@ -224,7 +224,7 @@ def explain_cmd(state, source, target, fmt):
     \b
         careergraph explain "Seed author" "MTProto Gateway"
     """
-    from careergraph.graph.ranking import explain
+    from careergraph.graph.explain import explain
 
     result = explain(state.kg, source, target)
     if fmt == "json":
