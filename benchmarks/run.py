@@ -151,12 +151,20 @@ _PROCESS_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTE
 _PROCESS_ENV["PYTHONPYCACHEPREFIX"] = os.path.join(tempfile.gettempdir(), "careergraph-bench-pycache")
 
 
+#: The careergraph executable whole processes run (``--exe``; default: the one on PATH).
+_EXE: str | None = None
+
+
+def _careergraph() -> str:
+    return _EXE or shutil.which("careergraph") or str(Path(sys.executable).with_name("careergraph"))
+
+
 def _process(args: list[str], *, check: bool = True) -> None:
     subprocess.run(args, check=check, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_PROCESS_ENV)
 
 
 def bench_processes(b: Bench) -> None:
-    exe = shutil.which("careergraph") or str(Path(sys.executable).with_name("careergraph"))
+    exe = _careergraph()
     _process([exe, "info"])  # warm-up: the bytecode is written once, as at install time
     b.time("S", "process: careergraph --help", lambda: _process([exe, "--help"]))
     b.time("S", "process: careergraph info", lambda: _process([exe, "info"]))
@@ -411,7 +419,7 @@ def _bench_add_postings(b: Bench, scale: str, folder, count: int = 1000) -> None
     from careergraph.graph.index import compiled_index
     from careergraph.graph.workspace import open_workspace
 
-    exe = shutil.which("careergraph") or str(Path(sys.executable).with_name("careergraph"))
+    exe = _careergraph()
     with open_workspace(folder) as ws:
         kg = ws.knowledge_graph()
         skills = list(compiled_index(kg).skills)
@@ -447,7 +455,7 @@ def _bench_add_postings(b: Bench, scale: str, folder, count: int = 1000) -> None
 
 def _bench_workspace_processes(b: Bench, scale: str, folder, posting: str, *, hubs=(), busy=None) -> None:
     """Whole processes on the workspace, its compiled index already saved (as a user runs them)."""
-    exe = shutil.which("careergraph") or str(Path(sys.executable).with_name("careergraph"))
+    exe = _careergraph()
     store = ["--store", str(folder)]
     cases = [
         ("process: query run skills-of-posting (point lookup)",
@@ -531,7 +539,7 @@ def _bench_endpoint_processes(b: Bench, scale: str, oxdir: str, posting: str) ->
                                    "error": "Oxigraph server did not start"})
                     return
                 time.sleep(0.2)
-        exe = shutil.which("careergraph") or str(Path(sys.executable).with_name("careergraph"))
+        exe = _careergraph()
         remote = ["--endpoint", url]
         b.time(scale, "process: --endpoint query run skills-of-posting (point lookup)",
                lambda: _process([exe, *remote, "query", "run", "skills-of-posting", "-p", f"posting={posting}"]))
@@ -580,7 +588,11 @@ def main(argv=None) -> int:
     parser.add_argument("--data-dir", type=Path, help="reuse generated data here (generated if missing)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    parser.add_argument("--exe", help="the careergraph executable the whole-process cases run (default: the "
+                                      "one on PATH); e.g. a regular, non-editable install's")
     args = parser.parse_args(argv)
+    global _EXE
+    _EXE = args.exe
 
     import generate
 
@@ -596,7 +608,10 @@ def main(argv=None) -> int:
             print(f"generated {scale}: {info['triples']} triples", file=sys.stderr)
         bench_scale(b, scale, data_dir)
     print(render(b.rows))
-    print(f"\ncareergraph installed {_install_kind()}: the whole-process rows include its start-up")
+    if args.exe:
+        print(f"\nwhole processes ran {args.exe}")
+    else:
+        print(f"\ncareergraph installed {_install_kind()}: the whole-process rows include its start-up")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(b.rows, indent=2), encoding="utf-8")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import sys
-from pathlib import Path
 
 import click
 
@@ -25,6 +24,8 @@ def _deliver(state, write, output, source, replace=False):
     goes through a temporary N-Triples file added atomically, so a failed
     or killed import leaves the workspace as it was. Returns where it went.
     """
+    from pathlib import Path
+
     from careergraph.graph.errors import UsageError
 
     if output:
@@ -124,6 +125,8 @@ def import_profile_cmd(state, file, output, create_missing, replace):
         careergraph import profile me.yaml -o me.ttl
         careergraph import profile me.json -o me.ttl --create-missing
     """
+    from pathlib import Path
+
     from careergraph.graph.import_profile import import_profile
     from careergraph.graph.importing import write_graph
 
@@ -144,6 +147,8 @@ def import_postings_cmd(state, file, output, create_missing, replace):
         careergraph import postings jobs.csv -o jobs.ttl
         careergraph --data jobs.ttl info
     """
+    from pathlib import Path
+
     from careergraph.graph.import_postings import import_postings
     from careergraph.graph.importing import write_graph
 
@@ -186,6 +191,8 @@ def import_posting_cmd(state, text_file, title, company, seniority, url, id_, ou
         careergraph import posting --text ad.txt --company Acme --seniority Senior --dry-run
         careergraph import posting --text ad.txt --company Acme -o ad.ttl
     """
+    from pathlib import Path
+
     from careergraph.graph.errors import UsageError
     from careergraph.graph.import_text import import_posting_text
     from careergraph.graph.importing import read_text, write_graph
@@ -249,6 +256,8 @@ def import_esco_cmd(state, folder, output, occupations, language, fmt, replace):
         careergraph import esco ESCO-dataset-v1.2.0-csv -o esco.nt --occupations 2512,2514
         careergraph --data esco.nt info
     """
+    from pathlib import Path
+
     from careergraph.graph.import_esco import NTriplesWriter, import_esco
     from careergraph.graph.importing import write_graph
 
@@ -329,6 +338,8 @@ def link_esco_cmd(state, esco_file, output, accept_all, cutoff):
         careergraph link esco esco.nt --accept-all -o links.ttl
         careergraph --data esco.nt --data links.ttl info
     """
+    from pathlib import Path
+
     from careergraph.graph.esco_links import link_esco, links_graph
     from careergraph.graph.importing import serialize, write_graph
 

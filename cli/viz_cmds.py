@@ -86,7 +86,7 @@ def viz(state, out, focus, depth, types, max_nodes, to, person, open_):
     try:
         view = graph_view(state.kg, types=types or DEFAULT_TYPES, focus=focus,
                           depth=1 if depth is None else depth, max_nodes=max_nodes, **highlight)
-    except ViewTooBigError as err:
+    except ViewTooBigError:
         if to is None or focus is not None:
             raise
         # big data: the whole graph cannot be drawn, the path with its own neighbourhood can
