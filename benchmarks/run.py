@@ -6,6 +6,7 @@ Usage::
     python benchmarks/run.py --scales S,M,L  # adds L (100k postings, ~1.9M triples; slow baselines)
     python benchmarks/run.py --scales L --repeat 3 --data-dir /tmp/bench   # L alone, data kept
     python benchmarks/run.py --repeat 5 --json benchmarks/results/latest.json
+    python benchmarks/run.py --scales S --exe /tmp/venv/bin/careergraph   # whole processes of that install
 
 Every figure is measured in this run on this machine; ratios compare cases
 measured side by side in the same run. Data comes from benchmarks/generate.py
