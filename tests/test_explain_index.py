@@ -20,7 +20,7 @@ import pytest
 from careergraph.graph import explain as explain_module
 from careergraph.graph.errors import CareerGraphError
 from careergraph.graph.explain import POINTED_FILE, explain
-from careergraph.graph.store import KnowledgeGraph
+from memory_copy import memory_copy
 
 CG = "https://w3id.org/careergraph/"
 TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
@@ -106,18 +106,9 @@ def workspace(tmp_path_factory):
 @pytest.fixture(scope="module")
 def memory_explain(workspace):
     """networkx on the workspace's quads copied into rdflib's memory store."""
-    from rdflib import Dataset
-
     from careergraph.graph.convert import knowledge_graph
-    from careergraph.ontology import PREFIXES
 
-    kg = workspace.knowledge_graph()
-    ds = Dataset(default_union=True)
-    for prefix, ns in PREFIXES.items():
-        ds.bind(prefix, ns, override=True, replace=True)
-    for s, p, o, g in kg.dataset.quads((None, None, None, None)):
-        ds.graph(getattr(g, "identifier", g)).add((s, p, o))
-    memory = KnowledgeGraph(ds, kg.sources)
+    memory = memory_copy(workspace.knowledge_graph())
     multi = knowledge_graph(memory)
 
     def run(a, b):
@@ -271,18 +262,10 @@ def test_without_a_saved_index_nothing_is_built(tmp_path):
 @pytest.mark.parametrize("focus", [HUBS[0], HUBS[2], f"{CG}level/senior", f"{CG}posting/p011"])
 def test_export_focus_with_the_index_is_the_same_graph(workspace, focus, monkeypatch):
     """export --focus matches the index's skills first (never testing them for literals): same quads."""
-    from rdflib import Dataset
-
     from careergraph.graph import export as export_module
-    from careergraph.ontology import PREFIXES
 
     kg = workspace.knowledge_graph()
-    ds = Dataset(default_union=True)
-    for prefix, ns in PREFIXES.items():
-        ds.bind(prefix, ns, override=True, replace=True)
-    for s, p, o, g in kg.dataset.quads((None, None, None, None)):
-        ds.graph(getattr(g, "identifier", g)).add((s, p, o))
-    memory = KnowledgeGraph(ds, kg.sources)
+    memory = memory_copy(kg)
     known = []
     original = export_module._known_iris
     monkeypatch.setattr(export_module, "_KNOWN_FROM", 0)

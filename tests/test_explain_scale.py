@@ -19,11 +19,10 @@ import random
 import pytest
 
 from careergraph.graph import explain as explain_module
-from careergraph.graph import load
 from careergraph.graph.errors import CareerGraphError
 from careergraph.graph.explain import explain
 from careergraph.graph.export import export, subgraph
-from careergraph.graph.store import KnowledgeGraph
+from memory_copy import memory_copy
 
 CG = "https://w3id.org/careergraph/"
 TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -128,17 +127,7 @@ def workspace(files, tmp_path_factory):
 @pytest.fixture(scope="module")
 def memory_kg(workspace):
     """The workspace's quads in rdflib's memory store (same graphs): the whole-graph code path."""
-    from rdflib import Dataset
-
-    from careergraph.ontology import PREFIXES
-
-    kg = workspace.knowledge_graph()
-    ds = Dataset(default_union=True)
-    for prefix, ns in PREFIXES.items():
-        ds.bind(prefix, ns, override=True, replace=True)
-    for s, p, o, g in kg.dataset.quads((None, None, None, None)):
-        ds.graph(getattr(g, "identifier", g)).add((s, p, o))
-    return KnowledgeGraph(ds, kg.sources)
+    return memory_copy(workspace.knowledge_graph())
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ from careergraph.graph.errors import UnknownEntityError, UsageError
 from careergraph.graph.export import EXPORT_FORMATS, export
 from careergraph.graph.store import KINDS, ONTOLOGY_GRAPH
 from careergraph.ontology import CG
+from memory_copy import memory_copy
 
 PARSERS = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld"}
 
@@ -174,19 +175,6 @@ def test_whole_workspace_export_is_the_rdflib_export(export_ws, fmt, bundled):
         assert len(native.splitlines()) == len(got), "each triple written once"
 
 
-def _memory_copy(ws_kg):
-    """The workspace's quads in rdflib's memory store: the whole-graph route of :func:`subgraph`."""
-    from careergraph.graph.store import KnowledgeGraph
-    from careergraph.ontology import PREFIXES
-
-    ds = Dataset(default_union=True)
-    for prefix, ns in PREFIXES.items():
-        ds.bind(prefix, ns, override=True, replace=True)
-    for s, p, o, g in ws_kg.dataset.quads((None, None, None, None)):
-        ds.graph(getattr(g, "identifier", g)).add((s, p, o))
-    return KnowledgeGraph(ds, ws_kg.sources)
-
-
 @pytest.mark.parametrize("bundled", [True, False])
 def test_workspace_focus_follows_only_the_exported_sources(export_ws, bundled):
     """--no-bundled on a workspace: the neighbourhood goes through the user's sources only (the
@@ -194,7 +182,7 @@ def test_workspace_focus_follows_only_the_exported_sources(export_ws, bundled):
     from careergraph.graph import export as export_module
 
     ws_kg = export_ws.knowledge_graph()
-    memory = _memory_copy(ws_kg)
+    memory = memory_copy(ws_kg)
     sizes = []
     for focus, depth in (("skill:dart", 1), ("skill:dart", 2), ("person:zoe", 2)):
         ws_kg = export_ws.knowledge_graph()

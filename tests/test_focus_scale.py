@@ -18,13 +18,12 @@ import pytest
 
 from careergraph.graph import load
 from careergraph.graph import explain as explain_module
-from careergraph.graph import native
 from careergraph.graph import visualize as visualize_module
 from careergraph.graph.errors import CareerGraphError, InvalidDataError, NoPathError, UnknownEntityError
 from careergraph.graph.explain import explain
 from careergraph.graph.export import export
 from careergraph.graph.neighbourhood import iri_ref
-from careergraph.graph.store import KnowledgeGraph
+from memory_copy import memory_copy
 from careergraph.graph.visualize import graph_view
 
 SPEC = importlib.util.spec_from_file_location(
@@ -85,18 +84,10 @@ def ws_kg(workspace):
 @pytest.fixture(scope="module")
 def full_kg(workspace):
     """The same quads copied into rdflib's memory store: the whole-graph code path, at its speed."""
-    from rdflib import Dataset
-
-    from careergraph.ontology import PREFIXES
-
     kg = workspace.knowledge_graph()
-    ds = Dataset(default_union=True)
-    for prefix, ns in PREFIXES.items():
-        ds.bind(prefix, ns, override=True, replace=True)
-    for s, p, o, g in kg.dataset.quads((None, None, None, None)):
-        ds.graph(getattr(g, "identifier", g)).add((s, p, o))
-    assert len(ds) == kg.info().triples
-    return KnowledgeGraph(ds, kg.sources)
+    memory = memory_copy(kg)
+    assert len(memory.dataset) == kg.info().triples
+    return memory
 
 
 @pytest.fixture(scope="module")
@@ -175,7 +166,6 @@ def test_explain_errors_name_the_entities(ws_kg):
 
 def test_explain_reads_a_small_part_of_the_store(ws_kg, monkeypatch):
     """Two postings that share a skill: a few hundred rows read, not the store's 15,000 triples."""
-    from careergraph.graph import neighbourhood
     from careergraph.ontology import CG
 
     rows = []

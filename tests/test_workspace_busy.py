@@ -81,6 +81,28 @@ def test_ctrl_c_is_exit_code_130_in_one_line(ws_dir, monkeypatch):
     assert invoke("--store", str(ws_dir), "info").exit_code == 0  # the workspace was let go
 
 
+def _readers_together(ws_dir, read, n: int = 3) -> list:
+    """``read(ws)`` in ``n`` threads at once, each on its own read-only open of ``ws_dir``: the answers."""
+    readers = [open_workspace(ws_dir, read_only=True) for _ in range(n)]
+    answers, errors = [], []
+
+    def run(ws):
+        try:
+            answers.append(read(ws))
+        except Exception as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=run, args=(ws,)) for ws in readers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for ws in readers:
+        ws.close()
+    assert not errors, errors
+    return answers
+
+
 def test_readers_finding_the_label_table_stale_build_it_once(ws_dir, monkeypatch):
     """The first commands after a change find the label table stale at once: one builds it, the
     others wait for it and read it (they used to build it each, into the same temporary file)."""
@@ -98,25 +120,11 @@ def test_readers_finding_the_label_table_stale_build_it_once(ws_dir, monkeypatch
 
     monkeypatch.setattr(LabelTable, "_build", classmethod(slow_build))
     (ws_dir / "index" / LabelTable.FILE).unlink(missing_ok=True)
-    readers = [open_workspace(ws_dir, read_only=True) for _ in range(3)]
-    answers, errors = [], []
-
     def read(ws):
-        try:
-            kg = ws.knowledge_graph()
-            answers.append(kg.curie(LabelTable.of(kg, ws_dir / "index").lookup("Dart", None)[0]))
-        except Exception as err:  # noqa: BLE001 - reported below
-            errors.append(err)
+        kg = ws.knowledge_graph()
+        return kg.curie(LabelTable.of(kg, ws_dir / "index").lookup("Dart", None)[0])
 
-    threads = [threading.Thread(target=read, args=(ws,)) for ws in readers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for ws in readers:
-        ws.close()
-    assert not errors, errors
-    assert answers == ["skill:dart"] * 3
+    assert _readers_together(ws_dir, read) == ["skill:dart"] * 3
     assert len(built) == 1
 
 
@@ -138,23 +146,7 @@ def test_readers_finding_the_index_stale_build_it_once(ws_dir, monkeypatch):
 
     monkeypatch.setattr(index_mod, "build_index", slow_build)
     shutil.rmtree(ws_dir / "index", ignore_errors=True)
-    readers = [open_workspace(ws_dir, read_only=True) for _ in range(3)]
-    sizes, errors = [], []
-
-    def read(ws):
-        try:
-            sizes.append(len(index_mod.compiled_index(ws.knowledge_graph()).targets))
-        except Exception as err:  # noqa: BLE001 - reported below
-            errors.append(err)
-
-    threads = [threading.Thread(target=read, args=(ws,)) for ws in readers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for ws in readers:
-        ws.close()
-    assert not errors, errors
+    sizes = _readers_together(ws_dir, lambda ws: len(index_mod.compiled_index(ws.knowledge_graph()).targets))
     assert len(built) == 1
     assert len(sizes) == 3 and len(set(sizes)) == 1 and sizes[0] > 5
 
