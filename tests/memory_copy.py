@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["memory_copy"]
+__all__ = ["memory_copy", "memory_explainer", "answer"]
 
 
 def memory_copy(ws_kg):
@@ -19,3 +19,32 @@ def memory_copy(ws_kg):
     for s, p, o, g in ws_kg.dataset.quads((None, None, None, None)):
         ds.graph(getattr(g, "identifier", g)).add((s, p, o))
     return KnowledgeGraph(ds, ws_kg.sources)
+
+
+def answer(call):
+    """``call()``, or the careergraph error it raises as ``"ErrorName: message"`` (to compare answers)."""
+    from careergraph.graph.errors import CareerGraphError
+
+    try:
+        return call()
+    except CareerGraphError as err:
+        return f"{type(err).__name__}: {err}"
+
+
+def memory_explainer(memory):
+    """``run(a, b)``: :func:`~careergraph.graph.explain.explain` on ``memory`` by networkx's whole-graph
+    search (the plain path), as a dict or an error text."""
+    from careergraph.graph import explain as explain_module
+    from careergraph.graph.convert import knowledge_graph
+
+    multi = knowledge_graph(memory)
+    original = explain_module.knowledge_graph
+
+    def run(a, b):
+        explain_module.knowledge_graph = lambda _: multi
+        try:
+            return answer(lambda: explain_module.explain(memory, a, b).as_dict())
+        finally:
+            explain_module.knowledge_graph = original
+
+    return run

@@ -18,9 +18,8 @@ import random
 import pytest
 
 from careergraph.graph import explain as explain_module
-from careergraph.graph.errors import CareerGraphError
 from careergraph.graph.explain import POINTED_FILE, explain
-from memory_copy import memory_copy
+from memory_copy import answer as _answer, memory_copy, memory_explainer
 
 CG = "https://w3id.org/careergraph/"
 TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
@@ -106,27 +105,7 @@ def workspace(tmp_path_factory):
 @pytest.fixture(scope="module")
 def memory_explain(workspace):
     """networkx on the workspace's quads copied into rdflib's memory store."""
-    from careergraph.graph.convert import knowledge_graph
-
-    memory = memory_copy(workspace.knowledge_graph())
-    multi = knowledge_graph(memory)
-
-    def run(a, b):
-        original = explain_module.knowledge_graph
-        explain_module.knowledge_graph = lambda _: multi
-        try:
-            return _answer(lambda: explain(memory, a, b).as_dict())
-        finally:
-            explain_module.knowledge_graph = original
-
-    return run
-
-
-def _answer(call):
-    try:
-        return call()
-    except CareerGraphError as err:
-        return f"{type(err).__name__}: {err}"
+    return memory_explainer(memory_copy(workspace.knowledge_graph()))
 
 
 HUBS = [f"{CG}skill/s0{i}" for i in range(4)]

@@ -19,10 +19,9 @@ import random
 import pytest
 
 from careergraph.graph import explain as explain_module
-from careergraph.graph.errors import CareerGraphError
 from careergraph.graph.explain import explain
 from careergraph.graph.export import export, subgraph
-from memory_copy import memory_copy
+from memory_copy import answer as _answer, memory_copy, memory_explainer
 
 CG = "https://w3id.org/careergraph/"
 TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -132,26 +131,7 @@ def memory_kg(workspace):
 
 @pytest.fixture(scope="module")
 def memory_explain(memory_kg):
-    from careergraph.graph.convert import knowledge_graph
-
-    multi = knowledge_graph(memory_kg)
-    original = explain_module.knowledge_graph
-
-    def run(a, b):
-        explain_module.knowledge_graph = lambda _: multi
-        try:
-            return _answer(lambda: explain(memory_kg, a, b).as_dict())
-        finally:
-            explain_module.knowledge_graph = original
-
-    return run
-
-
-def _answer(call):
-    try:
-        return call()
-    except CareerGraphError as err:
-        return f"{type(err).__name__}: {err}"
+    return memory_explainer(memory_kg)
 
 
 HUBS = [f"{CG}skill/s000", f"{CG}skill/s001", f"{CG}skill/s002", f"{CG}level/junior", f"{CG}level/senior",
