@@ -387,10 +387,9 @@ def hierarchy_graph(kg) -> nx.DiGraph:
 
 
 def _objects(kg):
-    """``objects(subject, predicate)`` of ``kg``: read from Oxigraph directly on a workspace, asked of the
-    server on an endpoint; from the rdflib graph otherwise."""
-    native = getattr(kg, "_oxigraph", None) is not None or getattr(kg, "backend", None) == "endpoint"
-    return kg.objects if native else kg.graph.objects
+    """``objects(subject, predicate)`` of ``kg``: :meth:`KnowledgeGraph.objects` (read from Oxigraph
+    directly on a workspace, asked of the server on an endpoint), or a plain graph's."""
+    return getattr(kg, "objects", None) or kg.graph.objects
 
 
 def held_skills(kg, person) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from functools import lru_cache, partial
+from functools import lru_cache, partial, wraps
 from pathlib import Path
 import unicodedata
 from typing import Iterable
@@ -152,6 +152,20 @@ def _store_labels(store):
                 answer.cancel()
 
 
+def _once_per_classes(method):
+    """``names(classes)`` made once per set of classes and object: an import meets many unknown
+    names, and each read of every name took about 2 s at L."""
+    @wraps(method)
+    def names(self, classes):
+        memo = self.__dict__.setdefault("_names", {})
+        key = None if classes is None else frozenset(classes)
+        if key not in memo:
+            memo[key] = method(self, classes)
+        return memo[key]
+
+    return names
+
+
 class LabelIndex:
     """Label lookups over one graph, built once.
 
@@ -243,20 +257,16 @@ class LabelIndex:
                 return sorted(hits)
         return []
 
+    @_once_per_classes
     def names(self, classes: set | None) -> dict[str, URIRef]:
         """``{label key: IRI}`` of the entities of ``classes`` (all when None), for suggestions after
-        a miss; made once per set of classes (an import meets many unknown names)."""
-        memo = self.__dict__.setdefault("_names", {})
-        wanted = None if classes is None else frozenset(classes)
-        if wanted in memo:
-            return memo[wanted]
+        a miss."""
         out = {}
         for tier in self.tiers[:2]:
             for key, iris in tier.items():
                 for iri in iris:
                     if classes is None or self.types.get(iri, set()) & classes:
                         out.setdefault(key, iri)
-        memo[wanted] = out
         return out
 
 
@@ -416,14 +426,10 @@ class LabelTable:
                 return sorted(URIRef(h) for h in hits)
         return []
 
+    @_once_per_classes
     def names(self, classes: set | None) -> dict[str, str]:
         """As :meth:`LabelIndex.names`, IRIs as strings (reads every label: only for suggestions after
-        a miss). The classes are checked in SQLite, through its index of types by IRI. Read once per
-        set of classes: at L each read takes about 2 s, and an import meets many unknown names."""
-        memo = self.__dict__.setdefault("_names", {})
-        wanted_key = None if classes is None else frozenset(classes)
-        if wanted_key in memo:
-            return memo[wanted_key]
+        a miss). The classes are checked in SQLite, through its index of types by IRI."""
         if classes is None:
             rows = self._db.execute("SELECT key, iri FROM labels WHERE tier < 2 ORDER BY tier, rowid")
         else:
@@ -434,7 +440,6 @@ class LabelTable:
         out: dict = {}
         for key, iri in rows:
             out.setdefault(key, iri)
-        memo[wanted_key] = out
         return out
 
 
