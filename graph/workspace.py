@@ -79,7 +79,7 @@ from careergraph.ontology import CG, ID_PREFIXES, PREFIXES
 from .errors import CareerGraphError, InvalidDataError, UsageError
 from .models import SourceInfo
 
-__all__ = ["Workspace", "init_workspace", "open_workspace", "WorkspaceError", "WorkspaceBusyError", "MARKER",
+__all__ = ["Workspace", "init_workspace", "open_workspace", "WorkspaceError", "WorkspaceLocationError", "WorkspaceBusyError", "MARKER",
            "BULK_THRESHOLD"]
 
 MARKER = "careergraph-workspace.json"
@@ -138,6 +138,11 @@ def _index_change(store, graph) -> str | None:
 
 class WorkspaceError(CareerGraphError):
     """A workspace folder is missing, not a workspace, in use, or damaged."""
+
+
+class WorkspaceLocationError(WorkspaceError, UsageError):
+    """The folder given is the wrong place: not a workspace (``--store``), or not a new or empty folder (``init``).
+    A usage error (exit code 2): nothing is wrong with any data."""
 
 
 class WorkspaceBusyError(WorkspaceError):
@@ -218,11 +223,11 @@ def init_workspace(path, *, bundled: bool = True) -> "Workspace":
     folder = Path(path)
     if folder.exists():
         if (folder / MARKER).exists():
-            raise WorkspaceError(f"{folder}: already a careergraph workspace")
+            raise WorkspaceLocationError(f"{folder}: already a careergraph workspace")
         if not folder.is_dir():
-            raise WorkspaceError(f"{folder}: exists and is not a folder")
+            raise WorkspaceLocationError(f"{folder}: exists and is not a folder")
         if any(folder.iterdir()):
-            raise WorkspaceError(f"{folder}: folder is not empty; choose a new or empty folder")
+            raise WorkspaceLocationError(f"{folder}: folder is not empty; choose a new or empty folder")
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.init-", dir=folder.parent))
     try:
@@ -285,7 +290,7 @@ def open_workspace(path, *, read_only: bool = False, wait: float = 0.0, on_wait=
     """
     folder = Path(path)
     if not (folder / MARKER).is_file():
-        raise WorkspaceError(f"{folder}: not a careergraph workspace (create one with `careergraph init {folder}`)")
+        raise WorkspaceLocationError(f"{folder}: not a careergraph workspace (create one with `careergraph init {folder}`)")
     meta = _read_marker(folder)
     if meta.get("format") != FORMAT_VERSION:
         raise WorkspaceError(f"{folder}: workspace format {meta.get('format')!r} is not supported "

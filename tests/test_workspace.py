@@ -96,6 +96,21 @@ def test_init_refuses_non_empty_folders_and_existing_workspaces(ws_dir, tmp_path
         open_workspace(tmp_path / "nowhere")
 
 
+@pytest.mark.parametrize("args", [["init", "{busy}"], ["--store", "{busy}", "info"]])
+def test_a_folder_that_is_the_wrong_place_is_a_usage_error(tmp_path, args):
+    from click.testing import CliRunner
+
+    from careergraph.cli.main import cli
+
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "notes.txt").write_text("x")
+    result = CliRunner().invoke(cli, [a.format(busy=busy) for a in args])
+    assert result.exit_code == 2, result.output
+    assert str(busy) in result.output and "Traceback" not in result.output
+    assert sorted(p.name for p in busy.iterdir()) == ["notes.txt"]
+
+
 def test_a_workspace_open_elsewhere_is_reported_in_use(ws_dir):
     ws = open_workspace(ws_dir)
     try:
