@@ -147,7 +147,9 @@ def rank_cmd(state, kind, person, limit, fmt):
     Coverage is the share of essential requirements already met. A component
     is reached through the roles that staff it: its row shows the role the
     person could fill with the fewest hours. Hours marked ~ are not proven
-    the least (the JSON gives the lower bound).
+    the least (the JSON gives the lower bound). Where the data gives some
+    skills no effort hours (ESCO's, say), an "unpriced" column counts those
+    a target needs learned; targets needing fewer come first.
 
     Example:
 
@@ -162,17 +164,22 @@ def rank_cmd(state, kind, person, limit, fmt):
     if fmt == "json":
         echo_json(result.as_dict())
         return
-    headers = ["#", kind[:-1], "hours", "coverage", "met", "missing"]
+    unpriced = any(r.unpriced for r in result.rows)
+    headers = ["#", kind[:-1], "hours", *(["unpriced"] if unpriced else []), "coverage", "met", "missing"]
     if kind == "components":
         headers.insert(2, "best role")
     rows = []
     for i, r in enumerate(result.rows, start=1):
-        row = [i, r.target.label, _h(r.hours) + ("~" if r.approximate else ""), f"{r.coverage:.0f}%",
+        row = [i, r.target.label, _h(r.hours) + ("~" if r.approximate else ""),
+               *([r.unpriced or ""] if unpriced else []), f"{r.coverage:.0f}%",
                f"{r.met}/{r.required}", _names(r.missing, limit=4)]
         if kind == "components":
             row.insert(2, r.via.label if r.via else "")
         rows.append(row)
     click.echo(table(headers, rows))
+    if unpriced:
+        click.echo("unpriced: skills to learn that have no effort hours in the data (not in the hours); "
+                   "rows with fewer come first")
 
 
 @cli.command("next")

@@ -243,6 +243,11 @@ class Bounds:
     ``upper`` are hours (``inf`` in ``upper`` when a choice cannot be met);
     ``exact`` marks the targets where they are equal; ``met`` counts the
     essential requirements the person meets and ``required`` all of them.
+
+    ``lower_weight`` and ``upper_weight`` bound what the engine minimises
+    (hours, plus :data:`~careergraph.graph.convert.UNPRICED_WEIGHT` per skill
+    learned without effort hours): the order of targets. They are the hour
+    bounds when no skill is unpriced.
     """
 
     lower: np.ndarray
@@ -250,6 +255,13 @@ class Bounds:
     exact: np.ndarray
     met: np.ndarray
     required: np.ndarray
+    lower_weight: np.ndarray | None = None
+    upper_weight: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.lower_weight is None:
+            object.__setattr__(self, "lower_weight", self.lower)
+            object.__setattr__(self, "upper_weight", self.upper)
 
     @property
     def coverage(self) -> np.ndarray:
@@ -309,6 +321,7 @@ class CompiledIndex:
         self._rows: dict = {}
         self._columns = None
         self._model = None
+        self._priced = None
         self._kind_codes = None  # kinds as TARGET_KINDS positions, when read from disk
         self._csc = None  # fixed and requires by column, when read from disk
 
@@ -482,7 +495,7 @@ class CompiledIndex:
             known = self.mask(known)
         unknown = ~known
         vh = self.hours * unknown
-        beta_h, _ = self.choice_costs(known)
+        beta_h, beta_w = self.choice_costs(known)
         known_columns = np.flatnonzero(known)
         fixed_by_column, requires_by_column, all_forced, sizes = self._by_column()
         if sizes[known_columns].sum() * 3 < self.fixed.nnz:
@@ -507,8 +520,24 @@ class CompiledIndex:
         if stuck.any():  # a forced closure holding an unknown cycle: no order of learning exists
             upper = np.where(self.fixed @ stuck.astype(np.float64) > 0, np.inf, upper)
         met = np.bincount(_lines(requires_by_column, known_columns)[0], minlength=len(self.targets))
-        exact = np.isclose(lower, upper, rtol=0, atol=1e-6)
-        return Bounds(np.round(lower, 6), np.round(upper, 6), exact, met, self.required)
+        lower_w = upper_w = None
+        if self.priced_weight is False:  # some skill is unpriced: bound the weight too, the same way
+            vw = self.weight * unknown
+            lower_w = self.fixed @ (vw * ~below) if lacking.any() else self.fixed @ vw
+            upper_w = self.fixed @ vw + (self.frontier @ beta_w if self.frontier.nnz else 0.0)
+            blocked = np.isinf(upper)
+            lower_w, upper_w = np.round(lower_w, 6), np.where(blocked, np.inf, np.round(upper_w, 6))
+            exact = np.isclose(lower_w, upper_w, rtol=0, atol=1e-6)
+        else:
+            exact = np.isclose(lower, upper, rtol=0, atol=1e-6)
+        return Bounds(np.round(lower, 6), np.round(upper, 6), exact, met, self.required, lower_w, upper_w)
+
+    @property
+    def priced_weight(self) -> bool:
+        """Whether the engine's weight is the hours for every skill (no skill is learned unpriced)."""
+        if self._priced is None:
+            self._priced = bool(np.array_equal(self.weight, self.hours))
+        return self._priced
 
     def skill_model(self):
         """The :class:`~careergraph.graph.convert.SkillModel` the index was built from, or None.

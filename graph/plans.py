@@ -248,7 +248,9 @@ class RankRow:
     For a component, ``via`` is the role of its team the person reaches with
     the fewest hours, and the numbers are that role's. When ``approximate``
     is true the cheapest plan was not proven: it costs at least
-    ``lower_bound`` and at most ``hours``.
+    ``lower_bound`` and at most ``hours``. ``unpriced`` counts the skills
+    the plan learns that have no effort hours in the data (not in
+    ``hours``); targets needing fewer of them come first.
     """
 
     target: Ref
@@ -260,9 +262,10 @@ class RankRow:
     approximate: bool = False
     via: Ref | None = None
     lower_bound: float | None = None
+    unpriced: int = 0
 
     def as_dict(self) -> dict:
-        return {"target": self.target.as_dict(), "hours": _hours(self.hours),
+        return {"target": self.target.as_dict(), "hours": _hours(self.hours), "unpriced": self.unpriced,
                 "coverage": round(self.coverage, 1), "met": self.met, "required": self.required,
                 "missing": _refs(self.missing), "approximate": self.approximate,
                 "lower_bound": None if self.lower_bound is None else _hours(self.lower_bound),
@@ -271,7 +274,8 @@ class RankRow:
 
 @dataclass(frozen=True)
 class Ranking:
-    """Targets of one kind sorted by hours to reach, then coverage (highest first), then label.
+    """Targets of one kind sorted by unpriced skills to learn (fewest first), hours to reach,
+    coverage (highest first), then label.
 
     ``total`` is how many targets were ranked (``rows`` may hold only the first ones).
     """

@@ -8,7 +8,7 @@ from rdflib import URIRef
 
 from careergraph.ontology import CG
 
-from .convert import _objects, requirements, resolve_person, situation, skill_model
+from .convert import UNPRICED_WEIGHT, _objects, requirements, resolve_person, situation, skill_model
 from .demand import demand  # noqa: F401  (the module of its own; still importable from here)
 from .explain import explain  # noqa: F401  (the module of its own: read level by level on a workspace)
 from .errors import NoPathError, UsageError
@@ -31,7 +31,8 @@ def _person(kg, person):
 
 def _sort_key(row: RankRow):
     hours = math.inf if row.hours is None else row.hours
-    return (row.required == 0, hours, -row.coverage, row.target.label.casefold(), row.target.curie)
+    return (row.required == 0, row.hours is None, row.unpriced, hours, -row.coverage,
+            row.target.label.casefold(), row.target.curie)
 
 
 #: Plans :func:`rank` computes at most to settle rows the compiled index leaves open.
@@ -58,11 +59,13 @@ def rank(kg, kind: str, *, person=None, limit: int | None = None, exact_limit: i
     Returns
     -------
     Ranking
-        Rows sorted by hours (fewest first), then coverage (highest first),
-        then label. ``coverage`` is the share of essential requirements met.
-        Targets that state no essential requirement (0 h, and 100% of
-        nothing: an ESCO occupation without essential skills, say) say
-        nothing about fit, and come after all the others.
+        Rows sorted by the skills without effort hours a plan must learn
+        (``unpriced``, fewest first: such a target is not "0 h" away), then
+        hours (fewest first), then coverage (highest first), then label.
+        ``coverage`` is the share of essential requirements met. Targets
+        that state no essential requirement (0 h, and 100% of nothing: an
+        ESCO occupation without essential skills, say) say nothing about
+        fit, and come after all the others.
 
     Notes
     -----
@@ -116,7 +119,8 @@ def rank(kg, kind: str, *, person=None, limit: int | None = None, exact_limit: i
             continue
         best = min(fits, key=_sort_key)
         rows.append(RankRow(ref, best.hours, best.coverage, best.met, best.required, best.missing,
-                            best.approximate, via=best.target, lower_bound=best.lower_bound))
+                            best.approximate, via=best.target, lower_bound=best.lower_bound,
+                            unpriced=best.unpriced))
     rows.sort(key=_sort_key)
     return Ranking(person_ref, kind, tuple(rows[:limit] if limit else rows), len(rows))
 
@@ -136,13 +140,18 @@ def _ranked_rows(kg, idx, model, known, lacks, kind, limit, exact_limit, max_pla
         return (), 0
     k = n if limit is None else min(limit, n)
     b = idx.bounds(idx.mask(known), lacks)
-    lower, upper, exact = b.lower[rows], b.upper[rows], b.exact[rows]
+    # Rows are ordered by the engine's weight (hours, plus UNPRICED_WEIGHT per skill learned
+    # without effort hours): a target that needs skills nobody priced is not "0 h" away.
+    lower, upper, exact = b.lower_weight[rows], b.upper_weight[rows], b.exact[rows]
     empty = b.required[rows] == 0  # no essential requirement: 0 h, ranked after every other row
     if empty.any():
         lower, upper = np.where(empty, np.inf, lower), np.where(empty, np.inf, upper)
     coverage = b.coverage[rows]
-    hours = np.where(exact, lower, upper)
-    floor = lower.copy()  # the proven lower bound of each row
+    hours = np.where(exact, lower, upper)  # the weight by which rows are ordered
+    plan_hours = b.upper[rows].copy()  # the hours of the plan the upper bound stands for
+    with np.errstate(invalid="ignore"):
+        unpriced = np.where(np.isfinite(upper), np.rint((upper - plan_hours) / UNPRICED_WEIGHT), 0).astype(int)
+    floor = b.lower[rows].copy()  # the proven lower bound on hours of each row
     approximate = ~exact
     # the k smallest settled hours so far, as a max-heap (negated)
     exact_hours = lower[exact]
@@ -177,7 +186,9 @@ def _ranked_rows(kg, idx, model, known, lacks, kind, limit, exact_limit, max_pla
         except NoPathError:
             hours[j], approximate[j] = math.inf, False
         else:
-            hours[j], approximate[j], floor[j] = sol.hours, not sol.exact, sol.lower_bound
+            hours[j] = sol.hours + UNPRICED_WEIGHT * len(sol.unpriced)
+            plan_hours[j], unpriced[j] = sol.hours, len(sol.unpriced)
+            approximate[j], floor[j] = not sol.exact, sol.lower_bound
         plans += 1
         heapq.heappush(settled, -hours[j])
         if len(settled) > k:
@@ -198,10 +209,11 @@ def _ranked_rows(kg, idx, model, known, lacks, kind, limit, exact_limit, max_pla
         prefetch_labels(kg, targets + sorted(set().union(*missing_of)))
     ref = _refs(kg)
     for j, target, missing in zip(order, targets, missing_of):
-        h = 0.0 if empty[j] else None if not math.isfinite(hours[j]) else float(hours[j])
+        h = 0.0 if empty[j] else None if not math.isfinite(hours[j]) else float(plan_hours[j])
         out.append(RankRow(ref(target), h, float(coverage[j]), int(b.met[rows[j]]),
                            int(b.required[rows[j]]), tuple(ref(s) for s in missing),
-                           bool(approximate[j]), lower_bound=float(floor[j]) if approximate[j] else None))
+                           bool(approximate[j]), lower_bound=float(floor[j]) if approximate[j] else None,
+                           unpriced=0 if h is None else int(unpriced[j])))
     out.sort(key=_sort_key)
     return tuple(out[:k]), n
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from rdflib import URIRef
 
 from careergraph.graph import load
-from careergraph.graph.convert import held_skills, requirements, resolve_person, skill_model
+from careergraph.graph.convert import UNPRICED_WEIGHT, held_skills, requirements, resolve_person, skill_model
 from careergraph.graph.index import build_index, compiled_index, extended_index, index_from, load_index
 from careergraph.graph.paths import solve
 from careergraph.graph.ranking import rank
@@ -40,9 +40,13 @@ def test_bounds_bracket_the_optimum(instance):
         assert not b.exact[0] or math.isinf(b.upper[0])
         return
     unpriced, hours = best
+    weight = UNPRICED_WEIGHT * unpriced + hours  # what the engine minimises: the order of rank()
     assert b.lower[0] <= hours + 1e-9, "the lower bound exceeds the optimum"
+    assert b.lower_weight[0] <= weight + 1e-6, "the lower bound on weight exceeds the optimum's"
+    assert weight <= b.upper_weight[0] + 1e-6, "no plan weighs as little as the upper bound claims"
     if b.exact[0]:
-        assert b.lower[0] == pytest.approx(hours), "bounds that meet must be the optimum"
+        assert b.lower_weight[0] == pytest.approx(weight), "bounds that meet must be the optimum"
+        assert b.lower[0] == pytest.approx(hours) and b.upper[0] == pytest.approx(hours)
     if unpriced == 0:
         assert hours <= b.upper[0] + 1e-9, "no plan costs as little as the upper bound claims"
     assert b.met[0] == sum(1 for r in needs if r in known)
@@ -63,6 +67,7 @@ def test_bounds_of_many_targets_match_one_at_a_time(instances_, data):
         alone = index_from(model, {name: targets[name]})
         a = alone.bounds(alone.mask(known), lacks)
         assert (b.lower[i], b.upper[i], b.exact[i]) == (a.lower[0], a.upper[0], a.exact[0])
+        assert (b.lower_weight[i], b.upper_weight[i]) == (a.lower_weight[0], a.upper_weight[0])
 
 
 # -- targets added to an index against the index built with them ------------------------------
@@ -140,6 +145,19 @@ def random_kg(request, tmp_path_factory):
     return _generate(tmp_path_factory, request.param)
 
 
+@pytest.fixture(scope="module")
+def unpriced_kg(tmp_path_factory):
+    """Generated data where every fifth learnable skill has no effort hours (as in ESCO)."""
+    out = tmp_path_factory.mktemp("T3")
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate.py"), "--scale", "T",
+                    "--seed", "3", "--out", str(out)], check=True, capture_output=True)
+    lines = (out / "T.nt").read_text(encoding="utf-8").splitlines(keepends=True)
+    priced = [i for i, line in enumerate(lines) if str(CG.effortHours) in line]
+    drop = set(priced[::5])
+    (out / "U.nt").write_text("".join(line for i, line in enumerate(lines) if i not in drop), encoding="utf-8")
+    return load(out / "U.nt", bundled=False)
+
+
 def _plain(kg, kind):
     """Every target planned one by one with the exact engine, sorted as rank() documents."""
     person = resolve_person(kg)
@@ -151,9 +169,10 @@ def _plain(kg, kind):
         sol = solve(model, known, essential)
         met = sum(1 for r in essential if r in known)
         coverage = 100.0 * met / len(essential) if essential else 100.0
-        rows.append((not essential, sol.hours, -coverage, kg.label(target).casefold(), kg.curie(target),
-                     sol.exact))
-    return sorted(rows)  # targets without an essential requirement last, as rank() documents
+        rows.append((not essential, len(sol.unpriced), sol.hours, -coverage, kg.label(target).casefold(),
+                     kg.curie(target), sol.exact))
+    # targets without an essential requirement last, then fewest skills without hours, as rank() documents
+    return sorted(rows)
 
 
 @pytest.mark.parametrize("kind", ["postings", "roles"])
@@ -161,12 +180,30 @@ def test_index_ranks_like_the_plain_algorithm(random_kg, kind):
     plain = _plain(random_kg, kind[:-1])
     ranking = rank(random_kg, kind, max_plans=10_000)
     assert ranking.total == len(plain)
-    got = [(r.required == 0, r.hours, -r.coverage, r.target.label.casefold(), r.target.curie)
+    got = [(r.required == 0, r.unpriced, r.hours, -r.coverage, r.target.label.casefold(), r.target.curie)
            for r in ranking.rows]
     for mine, theirs in zip(got, plain):
-        if theirs[5]:  # the plain engine proved its plan: the same hours, in the same place
-            assert mine == pytest.approx(theirs[:5])
-    assert [g[4] for g in got] == [p[4] for p in plain] or any(not p[5] for p in plain)
+        if theirs[6]:  # the plain engine proved its plan: the same hours, in the same place
+            assert mine == pytest.approx(theirs[:6])
+    assert [g[5] for g in got] == [p[5] for p in plain] or any(not p[6] for p in plain)
+
+
+@pytest.mark.parametrize("kind", ["postings", "roles"])
+def test_targets_needing_unpriced_skills_rank_after_priced_ones(unpriced_kg, kind):
+    """A target whose plan learns skills without effort hours is not "0 h" away: rank() orders by
+    how many such skills the cheapest plan learns, then hours, as the plain engine minimises."""
+    plain = _plain(unpriced_kg, kind[:-1])
+    assert len({p[1] for p in plain}) > 1, "the data mixes targets with and without unpriced skills"
+    ranking = rank(unpriced_kg, kind, max_plans=10_000)
+    got = [(r.required == 0, r.unpriced, r.hours, -r.coverage, r.target.label.casefold(), r.target.curie)
+           for r in ranking.rows]
+    assert all(p[6] for p in plain), "the engine proves every plan on this data"
+    assert len(got) == len(plain)
+    for mine, theirs in zip(got, plain):
+        assert mine == pytest.approx(theirs[:6])
+    for limit in (1, 7):  # the threshold algorithm cuts on the same order
+        head = rank(unpriced_kg, kind, limit=limit, max_plans=10_000)
+        assert [r.target.iri for r in head.rows] == [r.target.iri for r in ranking.rows[:limit]]
 
 
 def test_limited_ranking_is_the_head_of_the_full_one(random_kg):

@@ -176,3 +176,37 @@ def test_targets_without_essential_requirements_rank_last(kg, tmp_path):
     assert [r.target.curie for r in full.rows[:-2]] == [r.target.curie for r in rank(kg, "roles").rows]
     head = rank(mine, "roles", limit=3)  # the limit takes rows with requirements first
     assert [r.target.curie for r in head.rows] == [r.target.curie for r in full.rows[:3]]
+
+
+def test_roles_needing_unpriced_skills_are_not_ranked_as_zero_hours(kg, tmp_path):
+    """An occupation whose skills have no effort hours (ESCO's, say) is not "0 h" away: it comes
+    after every role the person can reach with priced skills, and the table says why."""
+    from click.testing import CliRunner
+
+    from careergraph.cli.main import cli
+    from careergraph.graph import load
+
+    extra = tmp_path / "esco-like.ttl"
+    extra.write_text("""@prefix cg: <https://w3id.org/careergraph/ns#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+<https://w3id.org/careergraph/role/aaa-occupation> a cg:Role ; rdfs:label "AAA occupation" ;
+    cg:needsSkill <https://w3id.org/careergraph/skill/zz-unpriced-1>,
+                  <https://w3id.org/careergraph/skill/zz-unpriced-2> .
+<https://w3id.org/careergraph/skill/zz-unpriced-1> a cg:Skill ; skos:prefLabel "Unpriced skill one" .
+<https://w3id.org/careergraph/skill/zz-unpriced-2> a cg:Skill ; skos:prefLabel "Unpriced skill two" .
+""", encoding="utf-8")
+    mine = load(extra)
+    rows = rank(mine, "roles").rows
+    (occupation,) = [r for r in rows if r.target.curie == "role:aaa-occupation"]
+    assert (occupation.hours, occupation.unpriced) == (0, 2)
+    reachable = [r for r in rank(kg, "roles").rows if r.hours is not None and r.required]
+    assert rows.index(occupation) == len(reachable), "after every role reachable with priced skills"
+    assert all(r.unpriced == 0 for r in rows[:len(reachable)])
+    result = CliRunner().invoke(cli, ["--data", str(extra), "rank", "roles"])
+    assert result.exit_code == 0, result.output
+    header, _, *lines = result.output.splitlines()
+    assert "unpriced" in header.split()
+    (line,) = [x for x in lines if "AAA occupation" in x]
+    assert line.split()[:6] == [str(len(reachable) + 1), "AAA", "occupation", "0", "h", "2"]
+    assert "no effort hours" in result.output
