@@ -111,8 +111,10 @@ def gap_cmd(state, target, person, fmt):
     """Requirement by requirement: held, met through a narrower skill, or missing.
 
     Status is "held" (held directly), "narrower" (a narrower skill is held),
-    "prerequisite" (a prerequisite of a held skill) or "missing"; hours are
-    the missing skill's own effort.
+    "prerequisite" (a prerequisite of a held skill) or "missing". For a
+    missing requirement, "learn" is the skill the cheapest plan (`path`)
+    learns to meet it, when that is a narrower skill, and hours are that
+    skill's own effort (prerequisites are listed by `path`).
 
     Example:
 
@@ -128,9 +130,11 @@ def gap_cmd(state, target, person, fmt):
     click.echo(f"Gap for {result.person.label} to {result.target.label} ({result.target_kind})")
     click.echo()
     rows = [(r.requirement.label, "essential" if r.essential else "optional", r.status,
-             r.held.label if r.held else "", _h(r.hours) if r.status == "missing" else "")
+             r.held.label if r.held else "",
+             r.learn.label if r.learn and r.learn.iri != r.requirement.iri else "",
+             _h(r.hours) if r.status == "missing" else "")
             for r in result.rows]
-    click.echo(table(["requirement", "kind", "status", "held skill", "hours"], rows))
+    click.echo(table(["requirement", "kind", "status", "held skill", "learn", "hours"], rows))
 
 
 @cli.command("rank")

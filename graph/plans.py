@@ -206,7 +206,9 @@ class GapRow:
 
     ``status`` is ``"held"``, ``"narrower"`` (met through a narrower held
     skill), ``"prerequisite"`` (implied by a held skill) or ``"missing"``.
-    ``hours`` is the skill's own effort (None when unpriced) for missing rows.
+    For missing rows, ``learn`` is the skill the cheapest plan learns to meet
+    the requirement (itself, or a narrower skill for a broad one; None when no
+    plan can) and ``hours`` that skill's own effort (None when unpriced).
     """
 
     requirement: Ref
@@ -214,11 +216,12 @@ class GapRow:
     status: str
     held: Ref | None = None
     hours: float | None = None
+    learn: Ref | None = None
 
     def as_dict(self) -> dict:
         return {"requirement": self.requirement.as_dict(), "essential": self.essential,
                 "status": self.status, "held": self.held.as_dict() if self.held else None,
-                "hours": _hours(self.hours)}
+                "learn": self.learn.as_dict() if self.learn else None, "hours": _hours(self.hours)}
 
 
 @dataclass(frozen=True)

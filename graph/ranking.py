@@ -11,7 +11,7 @@ from careergraph.ontology import CG
 from .convert import UNPRICED_WEIGHT, _objects, requirements, resolve_person, situation, skill_model
 from .demand import demand  # noqa: F401  (the module of its own; still importable from here)
 from .explain import explain  # noqa: F401  (the module of its own: read level by level on a workspace)
-from .errors import NoPathError, UsageError
+from .errors import CycleError, NoPathError, UsageError
 from .paths import EXACT_LIMIT, _refs, how_met, solve
 from .plans import Gap, GapRow, NextSkill, NextSkills, RankRow, Ranking, Ref
 
@@ -224,7 +224,10 @@ def gap(kg, person, target) -> Gap:
     Essential requirements come first, then the optional ones, each sorted by CURIE.
     ``status`` is ``"held"`` (held directly), ``"narrower"`` (a narrower skill
     is held), ``"prerequisite"`` (a prerequisite of a held skill) or
-    ``"missing"``.
+    ``"missing"``. A missing row names the skill the cheapest plan learns to
+    meet it (``learn``: the requirement itself, or the narrower skill
+    :func:`~careergraph.graph.paths.learning_path` picks for a broad one) and
+    that skill's own hours, so gap and path agree.
 
     Examples
     --------
@@ -236,7 +239,13 @@ def gap(kg, person, target) -> Gap:
     from .resolve import prefetch_labels
 
     person_iri, target_iri, model, known, direct, essential, preferred = situation(kg, person, target)
-    prefetch_labels(kg, [person_iri, target_iri, *essential, *preferred, *direct])  # the names shown
+    # what the cheapest plans learn for the missing requirements: `path`'s plan for the essential
+    # ones, and `path --optional`'s for the preferred ones
+    plans = {True: _plan_skills(model, known, essential)}
+    if any(r not in known for r in preferred):
+        plans[False] = _plan_skills(model, known, [*essential, *preferred])
+    learned = {s for plan in plans.values() for s in plan}
+    prefetch_labels(kg, [person_iri, target_iri, *essential, *preferred, *direct, *learned])  # the names shown
     rows = []
     for skills, is_essential in ((essential, True), (preferred, False)):
         for r in sorted(skills, key=kg.curie):
@@ -244,10 +253,24 @@ def gap(kg, person, target) -> Gap:
                 via, held = how_met(model, direct, known, r)
                 status = "held" if via == "direct" else via
                 rows.append(GapRow(Ref.of(kg, r), is_essential, status, Ref.of(kg, held)))
-            else:
-                rows.append(GapRow(Ref.of(kg, r), is_essential, "missing", None, model.hours.get(r)))
+                continue
+            plan = plans[is_essential]
+            meets = r if r in plan else min((s for s in model.down(r) if s in plan), key=str, default=None)
+            if meets is None and model.learnable(r):
+                meets = r  # no plan exists: the requirement itself, at its own hours
+            rows.append(GapRow(Ref.of(kg, r), is_essential, "missing", None,
+                               model.hours.get(meets) if meets is not None else None,
+                               Ref.of(kg, meets) if meets is not None else None))
     return Gap(Ref.of(kg, person_iri), Ref.of(kg, target_iri), kg.kind_of(target_iri) or "posting",
                tuple(rows))
+
+
+def _plan_skills(model, known, needs) -> frozenset:
+    """The skills of the cheapest plan for ``needs`` (empty when there is none)."""
+    try:
+        return solve(model, known, list(needs)).skills
+    except (NoPathError, CycleError):
+        return frozenset()
 
 
 #: Above this many postings :func:`next_skills` scores skills on the compiled index.

@@ -77,7 +77,16 @@ def test_gap_statuses_follow_the_data(kg):
                 assert req in known and req not in held
             else:
                 assert row.status == "missing" and req not in known and row.held is None
-                assert row.hours == (hours_of(kg, req) if (req, CG.effortHours, None) in g else None)
+                learn = URIRef(row.learn.iri)
+                assert learn == req or req in set(g.transitive_objects(learn, SKOS.broader))
+                assert row.hours == (hours_of(kg, learn) if (learn, CG.effortHours, None) in g else None)
+        # gap and path agree: each missing essential requirement is met by the step path learns for it
+        missing = {r.requirement.iri: r for r in result.rows if r.essential and r.status == "missing"}
+        if missing:
+            steps = {s.skill.iri: s for s in learning_path(kg, None, target).steps}
+            for iri, row in missing.items():
+                step = steps[row.learn.iri]
+                assert iri in {r.iri for r in step.required_for} and step.hours == (row.hours or 0)
 
 
 def test_next_skills_on_the_bundled_data(kg):
