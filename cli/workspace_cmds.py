@@ -76,6 +76,19 @@ def add_cmd(state, files, replace, endpoint):
     for file in files:
         info = ws.add(file, replace=replace)
         click.echo(f"added {file}: {info.triples} triples as {info.iri}")
+        _warn_undeclared(ws, file, info.iri)
+
+
+def _warn_undeclared(ws, file, graph) -> None:
+    """Say on stderr what the added file points at that nothing declares (the add stands:
+    a later file may declare it)."""
+    from careergraph.graph.checks import undeclared_references
+    from careergraph.graph.resolve import curie
+
+    for cls, values in undeclared_references(ws.store, graph).items():
+        shown = ", ".join(curie(v) for v in values[:5]) + (f" and {len(values) - 5} more" if len(values) > 5 else "")
+        click.echo(f"Warning: {file}: points at {len(values)} {curie(cls)} value(s) that nothing in the workspace "
+                   f"declares: {shown} (`careergraph --store {ws.folder} validate` lists where)", err=True)
 
 
 @cli.command("remove")

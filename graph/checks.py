@@ -7,7 +7,7 @@ from rdflib.namespace import SKOS
 
 from careergraph.ontology import CG
 
-__all__ = ["find_cycles", "find_cycle", "unpriced_requirements", "ACYCLIC"]
+__all__ = ["find_cycles", "find_cycle", "unpriced_requirements", "undeclared_references", "ACYCLIC"]
 
 #: Relations that must be acyclic, with the name used in messages.
 ACYCLIC = ((CG.prerequisite, "cg:prerequisite"), (SKOS.broader, "skos:broader"))
@@ -147,3 +147,44 @@ def unpriced_requirements(kg) -> list[URIRef]:
                 stack.append(b)
     required = _iri_objects(kg, (CG.requiresSkill, CG.needsSkill, CG.prerequisite))
     return sorted(s for s in required if s not in learnable)
+
+
+def undeclared_references(store, graph) -> dict:
+    """What graph ``graph`` of an Oxigraph ``store`` points at but no graph declares.
+
+    The properties and classes are the shapes' ``sh:class`` constraints
+    (``cg:requiresSkill`` values are ``cg:Skill``, ``cg:staffedBy`` values
+    ``cg:Role``...). A value is declared when any graph of the store types it
+    as the class or a subclass of it (``rdfs:subClassOf``). Read as a few
+    DISTINCT scans of the one graph and a lookup per class, so a check of the
+    million requirements of 100k postings takes about a second.
+
+    Returns
+    -------
+    dict
+        ``{class IRI: sorted IRIs}`` for the classes with undeclared values;
+        empty when everything ``graph`` points at is declared.
+    """
+    from rdflib.namespace import RDFS
+
+    from .native import select_iris
+    from .shacl_sparql import shape_constraints
+
+    wanted: dict = {}
+    for c in shape_constraints():
+        if c.kind == "class" and isinstance(c.value, URIRef):
+            wanted.setdefault(str(c.value), set()).add(str(c.path))
+    name = f"<{graph}>"
+    found: dict = {}
+    for cls, props in sorted(wanted.items()):
+        values = set()
+        for prop in sorted(props):
+            query = f"SELECT DISTINCT ?o WHERE {{ GRAPH {name} {{ ?s <{prop}> ?o }} }}"
+            values.update(o for (o,) in select_iris(store, query, literals=False) if o is not None)
+        if not values:
+            continue
+        query = (f"SELECT DISTINCT ?o WHERE {{ ?c <{RDFS.subClassOf}>* <{cls}> . ?o a ?c }}")
+        values -= {o for (o,) in select_iris(store, query, literals=False)}
+        if values:
+            found[cls] = sorted(values)
+    return found
