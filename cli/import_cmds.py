@@ -371,28 +371,33 @@ def link_esco_cmd(state, esco_file, output, accept_all, cutoff):
 @click.option("--focus", metavar="ENTITY", help="Export only this entity's neighbourhood (IRI, CURIE or label).")
 @click.option("--depth", type=click.IntRange(min=0), default=1, show_default=True,
               help="How many links from --focus the neighbourhood reaches.")
+@click.option("--max-nodes", type=click.IntRange(min=1), default=50_000, show_default=True, metavar="N",
+              help="Refuse a --focus neighbourhood of more nodes than this (whole exports have no limit).")
 @click.option("--no-bundled", is_flag=True, help="Export only the --data files, not the bundled dataset.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE",
               help="Write here (atomically); standard output by default.")
 @pass_state
 @handle_errors
-def export_cmd(state, fmt, focus, depth, no_bundled, output):
+def export_cmd(state, fmt, focus, depth, max_nodes, no_bundled, output):
     """Export the graph (bundled data and --data files) for other tools.
 
     ttl, nt and jsonld give the union of all sources; trig keeps one named
     graph per source; graphml and gexf give entities as nodes (label, type,
-    iri) and links as edges, for Gephi, Cytoscape or yEd.
+    iri) and links as edges, for Gephi, Cytoscape or yEd. A --focus
+    neighbourhood over --max-nodes is refused at once (exit code 2), and
+    nothing is written.
 
     Example:
 
         \b
         careergraph export --format graphml -o careergraph.graphml
         careergraph --data me.ttl export --format ttl --focus "Ada Lovelace" --depth 2
+        careergraph export --format nt --focus skill:dart --depth 3 --max-nodes 200000 -o dart.nt
     """
     from careergraph.graph.export import export
     from careergraph.graph.importing import write_atomic
 
-    text = export(state.kg, fmt, focus=focus, depth=depth, bundled=not no_bundled)
+    text = export(state.kg, fmt, focus=focus, depth=depth, bundled=not no_bundled, max_nodes=max_nodes)
     if output:
         write_atomic(output, text)
         click.echo(f"wrote {output}", err=True)
