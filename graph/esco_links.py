@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from .errors import InvalidDataError
 from .importing import new_graph
 from .resolve import bucket_counts, loose, normalize
 
-__all__ = ["LinkProposal", "link_esco", "links_graph", "esco_skill_labels"]
+__all__ = ["LinkProposal", "link_esco", "links_graph", "esco_skill_labels", "word_agreement"]
 
 _LABELS = (SKOS.prefLabel, SKOS.altLabel)
 _WORD = re.compile(r"\w+")
@@ -194,6 +195,14 @@ class _Index:
         self.by_token = {t: np.asarray(ids, dtype=np.int64) for t, ids in by_token.items()}
         self.lengths = np.fromiter(map(len, self.text_of), dtype=np.int64, count=len(self.text_of))
         self.counts = bucket_counts(self.text_of, self.lengths)
+        # a word's weight: its inverse document frequency over ESCO's skills (``log((N + 1) / (df + 1)) + 1``)
+        n = len(labels)
+        self.rare = math.log(n + 1) + 1  # a word no ESCO label has
+        self.idf = {t: math.log((n + 1) / (len({pairs[i][0] for i in ids}) + 1)) + 1 for t, ids in by_token.items()}
+        self.words_of = [_words(text) for text in self.text_of]
+
+    def weight(self, word: str) -> float:
+        return self.idf.get(word, self.rare)
 
     def candidates(self, label: str):
         """The ids of the pairs sharing a word with ``label`` (sorted, distinct)."""
@@ -203,12 +212,54 @@ class _Index:
         return np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
 
 
+def _word_similarity(a: str, b: str) -> float:
+    """1 for the same word or an inflection of it (a shared stem of 4+ letters, endings of at most
+    3: load/loads, test/testing), else difflib's ratio when at least 0.85 (a typo), else 0."""
+    if a == b:
+        return 1.0
+    stem = len(os.path.commonprefix([a, b]))
+    if stem >= 4 and max(len(a), len(b)) - stem <= 3:
+        return 1.0
+    ratio = difflib.SequenceMatcher(None, a, b).ratio()
+    return ratio if ratio >= 0.85 else 0.0
+
+
+def word_agreement(mine: set, theirs: set, weight) -> float:
+    """How much two labels' words agree, 0-1, each word weighted by ``weight(word)``.
+
+    Each word counts by its best match in the other label
+    (:func:`_word_similarity`); the score is the weighted share matched over
+    both labels. A shared common word ("management", "testing") with a
+    different distinctive one ("key" / "feed") scores low: that is what
+    keeps "Key management" from matching "feed management".
+
+    Examples
+    --------
+    >>> w = {"management": 1.0, "key": 5.0, "feed": 5.0}.get
+    >>> round(word_agreement({"key", "management"}, {"feed", "management"}, w), 3)
+    0.167
+    >>> word_agreement({"load", "testing"}, {"loads", "testing"}, lambda word: 1.0)
+    1.0
+    """
+    if not mine or not theirs:
+        return 0.0
+    matched = total = 0.0
+    for words, others in ((mine, theirs), (theirs, mine)):
+        for word in words:
+            w = weight(word)
+            total += w
+            matched += w * max(_word_similarity(word, other) for other in others)
+    return matched / total if total else 0.0
+
+
 def _close(index: _Index, labels: list[str], *, cutoff: float, limit: int) -> list[tuple]:
     """The ``limit`` ESCO skills with the best similarity (at least ``cutoff``) to one of ``labels``.
 
     Every candidate shares a word with the label it is compared with and is
-    scored with ``difflib.SequenceMatcher(None, label, form).ratio()`` on the
-    normalized texts, as a pair-by-pair comparison would. The ratio is
+    scored with the lower of ``difflib.SequenceMatcher(None, label,
+    form).ratio()`` on the normalized texts and the two labels'
+    :func:`word_agreement` (words weighted by their rarity in ESCO), as a
+    pair-by-pair comparison would. The ratio is
     ``2 * matches / total length`` and matches never exceed the characters
     two texts share, so that count (over hash buckets, an over-count) bounds
     every ratio first, in numpy; exact ratios are computed in falling order
@@ -219,6 +270,7 @@ def _close(index: _Index, labels: list[str], *, cutoff: float, limit: int) -> li
     import numpy as np
 
     work = []  # (bound, label number, pair id)
+    words = [_tokens(label) for label in labels]
     for number, label in enumerate(labels):
         key = normalize(label)
         pair_ids = index.candidates(label)
@@ -246,6 +298,8 @@ def _close(index: _Index, labels: list[str], *, cutoff: float, limit: int) -> li
                 matcher = matchers[number] = difflib.SequenceMatcher(None, normalize(labels[number]))
             matcher.set_seq2(index.text_of[form_id])
             score = matcher.ratio() if matcher.quick_ratio() >= floor else 0.0
+            if score >= floor:  # the ratio bounds the score: the words are compared only then
+                score = min(score, word_agreement(words[number], index.words_of[form_id], index.weight))
             scores[(number, form_id)] = score
         if score >= cutoff and score > best.get(node, (0.0,))[0]:
             best[node] = (score, labels[number], form)
