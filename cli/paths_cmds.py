@@ -213,9 +213,14 @@ def next_cmd(state, person, limit, fmt):
     if not result.skills:
         click.echo(f"{result.person.label} already meets every posting's essential requirements.")
         return
-    rows = [(i, s.skill.label, _h(s.hours), _names(s.bundle), _names(s.unlocks) or "-",
-             _h(s.hours_removed)) for i, s in enumerate(result.skills, start=1)]
-    click.echo(table(["#", "skill", "hours", "learns", "unlocks", "gap removed"], rows))
+    unpriced = any(s.unpriced for s in result.skills)
+    rows = [(i, s.skill.label, _h(s.hours), *([s.unpriced or ""] if unpriced else []), _names(s.bundle),
+             _names(s.unlocks) or "-", _h(s.hours_removed)) for i, s in enumerate(result.skills, start=1)]
+    click.echo(table(["#", "skill", "hours", *(["unpriced"] if unpriced else []), "learns", "unlocks",
+                      "gap removed"], rows))
+    if unpriced:
+        click.echo("unpriced: skills to learn that have no effort hours in the data (not in the hours); "
+                   "rows with fewer come first")
 
 
 @cli.command("explain")

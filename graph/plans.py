@@ -301,7 +301,9 @@ class NextSkill:
     ``bundle`` is the skill with its unmet prerequisites (what learning it
     really takes) and ``hours`` their total; ``unlocks`` are the postings
     that become fully met; ``hours_removed`` is the drop in the summed gap
-    hours of all postings.
+    hours of all postings. ``unpriced`` counts the bundle's skills without
+    effort hours (not in ``hours``); a bundle of them alone has 0 hours and
+    counts its unlocks per bundle rather than per hour.
     """
 
     skill: Ref
@@ -310,6 +312,7 @@ class NextSkill:
     unlocks: tuple
     hours_removed: float
     unlocked: int | None = None
+    unpriced: int = 0
 
     @property
     def unlock_count(self) -> int:
@@ -325,7 +328,7 @@ class NextSkill:
         return self.hours_removed / self.hours if self.hours else self.hours_removed
 
     def as_dict(self) -> dict:
-        return {"skill": self.skill.as_dict(), "hours": _hours(self.hours),
+        return {"skill": self.skill.as_dict(), "hours": _hours(self.hours), "unpriced": self.unpriced,
                 "bundle": _refs(self.bundle), "unlocks": _refs(self.unlocks),
                 "unlock_count": self.unlock_count, "hours_removed": _hours(self.hours_removed),
                 "unlocks_per_100_hours": round(100 * self.unlocks_per_hour, 2),

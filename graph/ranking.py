@@ -293,7 +293,9 @@ def next_skills(kg, *, person=None, limit: int | None = None,
     the postings are re-planned: ``unlocks`` are the postings that become
     fully met, ``hours_removed`` the drop in their summed gap hours. Rows are
     sorted by postings unlocked per hour, then gap hours removed per hour,
-    then fewest hours.
+    then fewest hours; bundles with skills that have no effort hours
+    (``unpriced``: their hours are unknown) come after the others, fewest
+    such skills first.
 
     Notes
     -----
@@ -349,17 +351,18 @@ def next_skills(kg, *, person=None, limit: int | None = None,
                 removed += before[p].hours - solve(model, after_known, req, exact_limit=exact_limit).hours
         order = sorted(bundle.skills, key=kg.curie)
         rows.append(NextSkill(Ref.of(kg, skill), bundle.hours, tuple(Ref.of(kg, s) for s in order),
-                              tuple(Ref.of(kg, p) for p in unlocks), round(removed, 9)))
-
-    def key(row: NextSkill):
-        if row.hours == 0:
-            return (-math.inf, -math.inf, 0.0, row.skill.curie)
-        return (-row.unlocks_per_hour, -row.removed_per_hour, row.hours, row.skill.curie)
-
-    rows.sort(key=key)
+                              tuple(Ref.of(kg, p) for p in unlocks), round(removed, 9),
+                              unpriced=len(bundle.unpriced)))
+    rows.sort(key=_next_key)
     if limit is not None:
         rows = rows[:limit]
     return NextSkills(Ref.of(kg, person_iri), tuple(rows))
+
+
+def _next_key(row: NextSkill) -> tuple:
+    """Fewest skills without effort hours first (their hours are not known), then the most postings
+    unlocked per hour, the most gap hours removed per hour, the fewest hours."""
+    return (row.unpriced, -row.unlocks_per_hour, -row.removed_per_hour, row.hours, row.skill.curie)
 
 
 def _next_from_index(kg, idx, known, limit) -> tuple:
@@ -401,17 +404,25 @@ def _next_from_index(kg, idx, known, limit) -> tuple:
     candidates = np.flatnonzero((np.bincount(lacking_skill, minlength=n_skills) > 0) & ~choice)
     if len(candidates) == 0:
         return ()
-    beta_h, _ = idx.choice_costs(mask)
+    beta_h, beta_w = idx.choice_costs(mask)
     vh = idx.hours * unknown
     hours = (_selected_row_sums(idx.skill_fixed, candidates, vh)
              + _selected_row_sums(idx.skill_frontier, candidates, beta_h))
+    if idx.priced_weight:
+        unpriced = np.zeros(len(candidates), dtype=np.int64)
+    else:  # skills of the bundle without effort hours: what its weight has over its hours
+        weight = (_selected_row_sums(idx.skill_fixed, candidates, idx.weight * unknown)
+                  + _selected_row_sums(idx.skill_frontier, candidates, beta_w))
+        with np.errstate(invalid="ignore"):
+            unpriced = np.where(np.isfinite(weight), np.rint((weight - hours) / UNPRICED_WEIGHT), 0).astype(np.int64)
     holding = np.bincount(_lines(idx.fixed, posting_rows)[0], minlength=n_skills)
     one_missing = np.bincount(lacking_skill[missing[lacking_posting] == 1], minlength=n_skills)
     removed = _selected_row_sums(idx.closure, candidates, vh * holding)
     unlock_one = _selected_row_sums(idx.closure, candidates, one_missing * unknown)
-    usable = np.isfinite(hours) & (hours > 0)
-    safe = np.where(usable, hours, 1.0)
-    order = np.lexsort((hours, -np.where(usable, removed / safe, 0), -np.where(usable, unlock_one / safe, 0)))
+    usable = np.isfinite(hours)
+    safe = np.where(usable & (hours > 0), hours, 1.0)  # a bundle of 0 h (all unpriced): per bundle, as NextSkill
+    order = np.lexsort((hours, -np.where(usable, removed / safe, 0), -np.where(usable, unlock_one / safe, 0),
+                        unpriced))
     # each requirement's postings (by column over all targets), as positions among the postings
     requires_by_column = idx._by_column()[1]
     posting_of_row = np.full(len(idx.targets), -1)
@@ -428,16 +439,17 @@ def _next_from_index(kg, idx, known, limit) -> tuple:
         covered = np.bincount(held_by[held_by >= 0], minlength=len(posting_rows))
         unlocked = np.flatnonzero(open_rows & (covered >= missing))
         h, r = round(float(hours[c]), 6), round(float(removed[c]), 6)
-        scored.append(((-len(unlocked) / h, -r / h, h, kg.curie(URIRef(idx.skills[candidates[c]]))),
-                       c, unlocked))
+        per = h or 1.0
+        scored.append(((int(unpriced[c]), -len(unlocked) / per, -r / per, h,
+                        kg.curie(URIRef(idx.skills[candidates[c]]))), c, unlocked))
     scored.sort(key=lambda item: item[0])
     rows = []
-    for (_, _, h, _), c, unlocked in scored[:limit] if limit else scored:
+    for (_, _, _, h, _), c, unlocked in scored[:limit] if limit else scored:
         s = candidates[c]
         own = idx.skill_fixed.indices[idx.skill_fixed.indptr[s]:idx.skill_fixed.indptr[s + 1]]
         bundle = sorted(URIRef(idx.skills[k]) for k in own if unknown[k])
         listed = [URIRef(idx.targets[posting_rows[j]]) for j in unlocked[:MAX_LISTED]]
         rows.append(NextSkill(Ref.of(kg, URIRef(idx.skills[s])), h, tuple(Ref.of(kg, b) for b in bundle),
                               tuple(Ref.of(kg, p) for p in listed), round(float(removed[c]), 6),
-                              unlocked=len(unlocked)))
+                              unlocked=len(unlocked), unpriced=int(unpriced[c])))
     return tuple(rows)

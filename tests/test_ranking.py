@@ -187,6 +187,38 @@ def test_targets_without_essential_requirements_rank_last(kg, tmp_path):
     assert [r.target.curie for r in head.rows] == [r.target.curie for r in full.rows[:3]]
 
 
+ESCO_LIKE = """@prefix cg: <https://w3id.org/careergraph/ns#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix schema: <https://schema.org/> .
+<https://w3id.org/careergraph/role/aaa-occupation> a cg:Role ; rdfs:label "AAA occupation" ;
+    cg:needsSkill <https://w3id.org/careergraph/skill/zz-unpriced-1>,
+                  <https://w3id.org/careergraph/skill/zz-unpriced-2> .
+<https://w3id.org/careergraph/posting/zz-ghost-1> a cg:JobPosting ; schema:title "Ghost one" ;
+    cg:requiresSkill <https://w3id.org/careergraph/skill/zz-unpriced-1> .
+<https://w3id.org/careergraph/posting/zz-ghost-2> a cg:JobPosting ; schema:title "Ghost two" ;
+    cg:requiresSkill <https://w3id.org/careergraph/skill/zz-unpriced-1> .
+<https://w3id.org/careergraph/skill/zz-unpriced-1> a cg:Skill ; skos:prefLabel "Unpriced skill one" .
+<https://w3id.org/careergraph/skill/zz-unpriced-2> a cg:Skill ; skos:prefLabel "Unpriced skill two" .
+"""
+
+
+def test_next_puts_bundles_of_unknown_hours_after_priced_ones_on_both_engines(tmp_path):
+    from careergraph.graph import load
+
+    extra = tmp_path / "esco-like.ttl"
+    extra.write_text(ESCO_LIKE, encoding="utf-8")
+    mine = load(extra)
+    plans, index = next_skills(mine, method="plans"), next_skills(mine, method="index")
+    for result in (plans, index):
+        (row,) = [r for r in result.skills if r.skill.curie == "skill:zz-unpriced-1"]
+        assert (row.hours, row.unpriced, row.unlock_count) == (0, 1, 2)
+        assert result.skills[-1] == row, "its hours are unknown: after every priced bundle"
+        assert all(r.unpriced == 0 and r.hours > 0 for r in result.skills[:-1])
+    assert [(r.skill.curie, r.hours, r.unpriced, r.unlock_count) for r in plans.skills] == \
+        [(r.skill.curie, r.hours, r.unpriced, r.unlock_count) for r in index.skills]
+
+
 def test_roles_needing_unpriced_skills_are_not_ranked_as_zero_hours(kg, tmp_path):
     """An occupation whose skills have no effort hours (ESCO's, say) is not "0 h" away: it comes
     after every role the person can reach with priced skills, and the table says why."""
