@@ -38,7 +38,7 @@ from .convert import requirements
 from .errors import CareerGraphError, UsageError
 from .plans import Demand, Ref, SkillDemand
 
-__all__ = ["demand", "INDEX_THRESHOLD", "LISTED_CENTRALITY_MAX", "SHOWN_POSTINGS", "CENTRALITY"]
+__all__ = ["demand", "asked_counts", "INDEX_THRESHOLD", "LISTED_CENTRALITY_MAX", "SHOWN_POSTINGS", "CENTRALITY"]
 
 #: Above this many postings the counts come from the compiled index (as ``next`` does).
 INDEX_THRESHOLD = 500
@@ -509,3 +509,137 @@ def _load_by_skill(folder: Path, key: str):
             return (*matrices, [str(x) for x in data["extra"]])
     except (OSError, ValueError, KeyError):
         return None  # missing or damaged: rebuilt
+
+
+# -- postings asking for each skill, for the named query skills-in-several-postings ------------
+
+#: The file, in a workspace's index folder, that records whether the index answers
+#: :func:`asked_counts` exactly for the data it was built from (checked once per index key).
+ASKED_FILE = "asked.json"
+
+# What the index leaves out and the query counts: a posting's cg:needsSkill (the index takes it
+# for a requirement), objects of cg:requiresSkill or cg:prefersSkill that are not IRIs (the
+# index keeps IRIs only) and postings that are blank nodes (the index lists IRIs only).
+_INEXACT = {
+    "needs": f"ASK {{ ?p <{CG.needsSkill}> ?s . ?p a <{CG.JobPosting}> }}",
+    "literal skill": (f"ASK {{ {{ ?p <{CG.requiresSkill}> ?s }} UNION {{ ?p <{CG.prefersSkill}> ?s }} "
+                      "FILTER(!isIRI(?s)) }"),
+    "blank posting": f"ASK {{ ?p a <{CG.JobPosting}> FILTER(!isIRI(?p)) }}",
+}
+
+
+def asked_counts(kg, *, narrower: bool = False):
+    """How many postings ask for each skill (require or prefer it), from a workspace's saved index.
+
+    The answer of the named query ``skills-in-several-postings`` before its
+    ``HAVING`` and ``ORDER BY``: for each skill, the number of distinct
+    ``cg:JobPosting`` that require or prefer it (with ``narrower``, or a
+    skill narrower than it, through ``skos:broader`` transitively). The
+    postings' requirements come from the compiled index and their
+    preferences from the cache beside it (:func:`_by_skill`); the hierarchy
+    is read from the store (a few thousand triples).
+
+    Returns
+    -------
+    tuple (list of str, numpy.ndarray) or None
+        The skills' IRIs and their counts (zero for skills no posting asks
+        for), or None when the index cannot answer exactly: ``kg`` is not a
+        workspace's graph, no index is saved for its data (it is not built
+        here: the query is faster than a build), or the data holds what the
+        index leaves out (a posting's ``cg:needsSkill``, a skill that is not
+        an IRI, a posting that is a blank node; checked once per index key
+        and recorded in :data:`ASKED_FILE`), or the hierarchy names a
+        blank node or a literal.
+    """
+    folder = getattr(kg, "index_folder", None)
+    store = getattr(kg, "oxigraph", None)
+    if folder is None or store is None or not hasattr(kg, "index_key"):
+        return None
+    from .index import load_index
+
+    idx = load_index(folder, kg.index_key())
+    if idx is None or not _index_is_exact(store, Path(folder), idx.key):
+        return None
+    req, pref, extra = _by_skill(kg, idx)
+    names = list(idx.skills) + extra
+    n = len(names)
+    if not narrower:
+        counts = np.zeros(n, dtype=np.int64)
+        counts[:req.shape[1]] += req.counts
+        counts[:pref.shape[1]] += pref.counts  # preferred and not required: disjoint from req
+        return names, counts
+    pairs = _hierarchy(store)
+    if pairs is None:
+        return None
+    import scipy.sparse as sp
+
+    position = dict(zip(names, range(n)))
+    for a, b in pairs:
+        for node in (a, b):
+            if node not in position:
+                position[node] = len(names)
+                names.append(node)
+    size = len(names)
+    up = sp.csr_matrix((np.ones(len(pairs)), ([position[a] for a, _ in pairs], [position[b] for _, b in pairs])),
+                       shape=(size, size))
+    reach = _reflexive_closure(sp, up)
+    asked = sp.hstack([req.scipy(), sp.csc_matrix((req.shape[0], size - req.shape[1]))]).tocsr() \
+        + sp.hstack([pref.scipy(), sp.csc_matrix((pref.shape[0], size - pref.shape[1]))]).tocsr()
+    met = (asked @ reach).tocsr()
+    met.sum_duplicates()
+    return names, np.bincount(met.indices[met.data > 0], minlength=size).astype(np.int64)
+
+
+def _reflexive_closure(sp, edges):
+    """Row ``i``: ``i`` and every node a path of ``edges`` (square, CSR) leads to from it, as 0/1."""
+    reach = (sp.identity(edges.shape[0], format="csr") + edges).tocsr()
+    reach.data[:] = 1.0
+    while True:  # squaring doubles the length of the paths counted
+        more = (reach @ reach).tocsr()
+        more.data[:] = 1.0
+        if more.nnz == reach.nnz:
+            return more
+        reach = more
+
+
+def _hierarchy(store):
+    """Every ``(narrower, broader)`` pair of ``skos:broader`` as IRI strings, or None if one is not an IRI."""
+    from rdflib.namespace import SKOS
+
+    from .native import select_tsv
+
+    lines = select_tsv(store, f"SELECT ?a ?b WHERE {{ ?a <{SKOS.broader}> ?b }}").decode("utf-8").split("\n")
+    pairs = []
+    for line in lines[1:]:
+        if not line:
+            continue
+        a, b = line.split("\t")
+        if not (a[:1] == "<" and a[-1:] == ">" and b[:1] == "<" and b[-1:] == ">"):
+            return None
+        pairs.append((a[1:-1], b[1:-1]))
+    return pairs
+
+
+def _index_is_exact(store, folder: Path, key: str) -> bool:
+    """Whether the data holds nothing that the index leaves out and the query counts (see
+    :data:`_INEXACT`); asked once per index key (about 3 s at L), then read from :data:`ASKED_FILE`."""
+    import json
+
+    from .index import FORMAT
+
+    stamp = f"{FORMAT}|{key}"
+    path = folder / ASKED_FILE
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        if saved.get("key") == stamp:
+            return saved.get("exact") is True
+    except (OSError, ValueError, AttributeError):
+        pass
+    found = [what for what, ask in _INEXACT.items() if bool(store.query(ask, use_default_graph_as_union=True))]
+    tmp = folder / (ASKED_FILE + ".tmp")
+    try:
+        tmp.write_text(json.dumps({"key": stamp, "exact": not found, "found": found}), encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        pass  # not recorded: asked again next time
+    return not found
