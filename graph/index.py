@@ -64,7 +64,7 @@ from .errors import CareerGraphError
 
 __all__ = ["FORMAT", "Binary", "CompiledIndex", "Bounds", "build_index", "compiled_index", "load_index",
            "load_model", "saved_model", "INDEX_FOLDER", "index_from", "extended_index",
-           "extend_saved_index", "stable_order", "requiring"]
+           "extend_saved_index", "shrink_saved_index", "graph_targets", "stable_order", "requiring"]
 
 #: The version of the on-disk layout; an index of another version is rebuilt.
 FORMAT = 6
@@ -951,16 +951,23 @@ def _read_pairs(store, targets: list, skills: list) -> tuple[np.ndarray, np.ndar
     return pairs[:, 0], pairs[:, 1]
 
 
-def _native_requirements(store, graph: str | None = None) -> tuple[dict, dict]:
+def _native_requirements(store, graph: str | None = None, *, targets=None) -> tuple[dict, dict]:
     """:func:`_target_requirements` read from a pyoxigraph store as TSV (see :mod:`.native`).
 
     With ``graph`` (a named graph's IRI), only the targets that graph types or gives
-    requirements, with everything the whole store says of them.
+    requirements, with everything the whole store says of them; with ``targets``
+    (IRIs), only those of them the store types.
     """
     from .native import select_iris
 
     within = ""
-    if graph is not None:
+    if targets is not None:
+        from .neighbourhood import iri_ref
+
+        if not targets:
+            return {}, {}
+        within = f"VALUES ?t {{ {' '.join(iri_ref(t) for t in targets)} }}"
+    elif graph is not None:
         from .neighbourhood import iri_ref
 
         within = (f"{{ SELECT DISTINCT ?t WHERE {{ GRAPH {iri_ref(graph)} {{ {{ ?t <{CG.requiresSkill}> ?x }} "
@@ -1140,8 +1147,8 @@ def _compile(model, targets: list, kinds: list, named: list, pairs, *, key: str)
 
 
 def extended_index(index: CompiledIndex, requirements: dict, kinds: dict, *, key: str,
-                   model_arrays: dict | None = None) -> CompiledIndex | None:
-    """``index`` with some targets added or their rows made again, for the same skill model.
+                   model_arrays: dict | None = None, removed=()) -> CompiledIndex | None:
+    """``index`` with some targets added, removed, or their rows made again, for the same skill model.
 
     What a new file of job postings changes: targets and their requirements,
     not the skills' prerequisites, hours or hierarchy. Each target of
@@ -1162,6 +1169,9 @@ def extended_index(index: CompiledIndex, requirements: dict, kinds: dict, *, key
         The key of the graph after the change.
     model_arrays : dict, optional
         The skill model's arrays, saved with the new index (as :func:`index_from` keeps them).
+    removed : iterable of str, optional
+        Targets whose rows are dropped, unless ``requirements`` gives them new ones
+        (what removing a file of job postings changes).
 
     Examples
     --------
@@ -1171,6 +1181,8 @@ def extended_index(index: CompiledIndex, requirements: dict, kinds: dict, *, key
     >>> len(more.postings) - len(idx.postings), more.requires[more.target_position("urn:new")].nnz
     (1, 1)
     >>> extended_index(idx, {"urn:new": ["urn:no-such-skill"]}, {"urn:new": "posting"}, key="k") is None
+    True
+    >>> len(extended_index(more, {}, {}, key="k2", removed=["urn:new"]).targets) == len(idx.targets)
     True
     """
     sp = _sparse()
@@ -1188,7 +1200,8 @@ def extended_index(index: CompiledIndex, requirements: dict, kinds: dict, *, key
     fixed = _binary(requires @ index.skill_fixed.scipy)
     frontier = _drop_met(sp, fixed, _binary(requires @ index.skill_frontier.scipy), index.up.scipy)
     old = list(index.targets)
-    where = {t: i for i, t in enumerate(old)}
+    gone = {str(t) for t in removed}
+    where = {t: i for i, t in enumerate(old) if t not in gone}
     where.update((t, len(old) + j) for j, t in enumerate(added))
     targets = sorted(where)
     order = np.fromiter((where[t] for t in targets), dtype=np.int64, count=len(targets))
@@ -1225,6 +1238,65 @@ def extend_saved_index(folder, store, graph: str, *, old_key: str, key: str) -> 
     if extended is not None:
         extended.save(folder)
     return extended
+
+
+def graph_targets(store, graph: str) -> list:
+    """The targets graph ``graph`` of ``store`` (pyoxigraph) types or gives requirements (IRIs, sorted):
+    the rows of the index that removing it can change."""
+    from .native import select_iris
+    from .neighbourhood import iri_ref
+
+    query = (f"SELECT DISTINCT ?t WHERE {{ GRAPH {iri_ref(graph)} {{ {{ ?t <{CG.requiresSkill}> ?x }} "
+             f"UNION {{ ?t <{CG.needsSkill}> ?x }} UNION {{ ?t a <{CG.JobPosting}> }} UNION {{ ?t a <{CG.Role}> }} }} }}")
+    return sorted(t for (t,) in select_iris(store, query, literals=False) if t is not None)
+
+
+def shrink_saved_index(folder, store, targets: list, *, old_key: str, key: str) -> CompiledIndex | None:
+    """Save, for ``key``, the index saved in ``folder`` for ``old_key`` after a source of targets only
+    was removed from ``store``.
+
+    The counterpart of :func:`extend_saved_index` for a workspace's remove:
+    ``targets`` (:func:`graph_targets` of the removed graph, read before it
+    was deleted) get the rows the store gives them now (none, when nothing
+    else declares them), every other row stays. Returns the new index, or
+    None (nothing saved) when no index or skill model is saved for
+    ``old_key``, or a skill column would be left that only the removed
+    rows named (a build would not have it): the index is then built again
+    when next needed.
+    """
+    index = load_index(folder, old_key)
+    saved = _saved_model_arrays(folder, old_key) if index is not None else None
+    if saved is None or saved[0] != index.skills:
+        return None
+    requirements, kinds = _native_requirements(store, targets=targets)
+    shrunk = extended_index(index, requirements, kinds, key=key, model_arrays=saved[1], removed=targets)
+    if shrunk is None or not _columns_still_named(shrunk, saved[1], store):
+        return None
+    shrunk.save(folder)
+    return shrunk
+
+
+def _columns_still_named(index: CompiledIndex, model_arrays: dict, store) -> bool:
+    """Whether a build from ``store`` would have every skill column of ``index``: a skill of the
+    skill model, or one some requirement names (a row of the index, else asked of the store)."""
+    from .neighbourhood import iri_ref
+
+    kept = ~np.isnan(model_arrays["hours"])
+    for name in ("prerequisite", "broader"):
+        kept[np.asarray(model_arrays[name], dtype=np.int64).ravel()] = True
+    kept[np.asarray(index.requires.indices, dtype=np.int64)] = True
+    unnamed = np.flatnonzero(~kept)
+    if len(unnamed) > _ASKED_COLUMNS:
+        return False
+    for j in unnamed.tolist():
+        skill = iri_ref(index.skills[j])
+        if not store.query(f"ASK {{ {{ ?t <{CG.requiresSkill}> {skill} }} UNION {{ ?t <{CG.needsSkill}> {skill} }} }}"):
+            return False
+    return True
+
+
+#: At most this many skill columns are looked up one by one by :func:`_columns_still_named`.
+_ASKED_COLUMNS = 1_000
 
 
 def _option_table(sp, skills: list, pos: dict, m: dict):

@@ -66,6 +66,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 import time
 import uuid
 from datetime import datetime, timezone
@@ -89,6 +90,8 @@ PROGRESS = ID_PREFIXES["source"]["progress"]
 _IMPORT = ID_PREFIXES["source"]  # user graphs: source:import-<uuid>
 _IMPORT_PREFIX = str(_IMPORT["import-"])
 
+#: Seconds an open waits for Oxigraph's lock held by the loader child of a killed careergraph.
+_LOADER_EXIT = 5.0
 #: Files of at least this many bytes are bulk loaded; smaller ones go in one transaction.
 BULK_THRESHOLD = 1 << 20
 _DELETE_CHUNK = 50_000
@@ -156,6 +159,51 @@ def _busy(folder) -> WorkspaceBusyError:
                               "try again when it is done, or wait for it (--wait SECONDS)")
 
 
+#: What the child process of :meth:`Workspace._bulk_load_apart` runs: arguments are the parent's
+#: pid, the store's folder, the file, its format's name, its base IRI and the graph. A failure is
+#: one line of JSON on stdout.
+_LOADER = """
+import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it kills this process
+try:  # Linux: die with the parent, so a killed careergraph leaves no load running
+    import ctypes
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+except Exception:
+    pass
+if os.getppid() != int(sys.argv[1]):
+    sys.exit(3)
+import json
+import pyoxigraph as ox
+folder, path, fmt, base, graph = sys.argv[2:7]
+try:
+    store = ox.Store(folder)
+    store.bulk_load(path=path, format=getattr(ox.RdfFormat, fmt), base_iri=base, to_graph=ox.NamedNode(graph))
+except SyntaxError as err:
+    print(json.dumps({"syntax": str(err.msg), "line": err.lineno}))
+    sys.exit(1)
+except (OSError, ValueError) as err:
+    print(json.dumps({"error": str(err), "lock": isinstance(err, OSError) and "lock" in str(err).lower()}))
+    sys.exit(1)
+"""
+
+
+def _block_sigint():
+    """Hold back SIGINT in this thread (where it can be: POSIX, the main thread); returns what to restore."""
+    import signal
+    import threading
+
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
+def _unblock_sigint(previous) -> None:
+    import signal
+
+    if previous is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _to_ox(term):
     """An rdflib term as a pyoxigraph term."""
     import pyoxigraph as ox
@@ -185,17 +233,23 @@ def _ox_format(fmt: str):
     return getattr(pyoxigraph.RdfFormat, _OX_FORMATS[fmt])
 
 
-def _open_store(folder: Path, name: str = _STORE, *, read_only: bool = False):
+def _open_store(folder: Path, name: str = _STORE, *, read_only: bool = False, patience: float = 0.0):
+    """Open the store folder ``name``. ``patience``: seconds to try again while Oxigraph's own lock
+    is held (by a bulk loader child of a careergraph process that was just killed, which dies with it)."""
     import pyoxigraph
 
-    try:
-        if read_only:  # no write lock of Oxigraph's own (the workspace's flock covers it); opens faster
-            return pyoxigraph.Store.read_only(str(folder / name))
-        return pyoxigraph.Store(str(folder / name))
-    except OSError as err:
-        if "lock" in str(err).lower():
-            raise _busy(folder) from err
-        raise WorkspaceError(f"{folder}: cannot open the workspace store: {err}") from err
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            if read_only:  # no write lock of Oxigraph's own (the workspace's flock covers it); opens faster
+                return pyoxigraph.Store.read_only(str(folder / name))
+            return pyoxigraph.Store(str(folder / name))
+        except OSError as err:
+            if "lock" not in str(err).lower():
+                raise WorkspaceError(f"{folder}: cannot open the workspace store: {err}") from err
+            if time.monotonic() >= deadline:
+                raise _busy(folder) from err
+        time.sleep(0.02)
 
 
 def _write_marker(folder: Path, meta: dict) -> None:
@@ -300,8 +354,11 @@ def open_workspace(path, *, read_only: bool = False, wait: float = 0.0, on_wait=
         read_only = False
     try:
         meta = _read_marker(folder)  # re-read: now we hold the lock
-        ws = Workspace(folder, _open_store(folder, _store_name(folder, meta), read_only=read_only), meta,
-                       read_only=read_only)
+        # holding the flock, only a dying loader of a killed careergraph (see Workspace._bulk_load_apart)
+        # can still hold Oxigraph's lock: wait the moment it takes to go
+        store = _open_store(folder, _store_name(folder, meta), read_only=read_only,
+                            patience=_LOADER_EXIT if lock is not None else 0.0)
+        ws = Workspace(folder, store, meta, read_only=read_only)
     except BaseException:
         _unlock(lock)
         raise
@@ -583,11 +640,19 @@ class Workspace:
         iri = _IMPORT[f"import-{uuid.uuid4().hex[:12]}"]
         name = ox.NamedNode(str(iri))
         old_graphs = [ox.NamedNode(str(prev.iri)) for prev in previous]
+        kept = {k: self._meta[k] for k in ("generation", "data_generation", "light_sources") if k in self._meta}
         self._bump(data=False)  # and the data generation too, below, unless the file leaves the index as it is
+        # a big file: undone by switching back to a checkpoint of the store, not by deleting it again
+        undo = self._checkpoint(iri, kept) if file.stat().st_size >= BULK_THRESHOLD and self._lock else None
+        stop = threading.Event()
         try:
             with ThreadPoolExecutor(max_workers=1) as hasher:  # hashes while the file loads
-                digest = hasher.submit(_sha256, origin)
-                self._load(file, fmt, name)
+                digest = hasher.submit(_sha256, origin, stop)
+                try:
+                    self._load(file, fmt, name)
+                except BaseException:
+                    stop.set()  # or leaving this block waits for the hash of the whole file
+                    raise
             digest = digest.result()
             if old_graphs:
                 self._carry_over(name, old_graphs)
@@ -614,10 +679,15 @@ class Workspace:
             self.store.update(_catalog_update(old_graphs, _quads_of(CATALOG, catalog)))
         except BaseException:
             try:
-                self._drop([name])
-            except Exception:  # noqa: S110 - the next open_workspace deletes it
+                if undo is not None:
+                    self._restore(undo)
+                else:
+                    self._drop([name])
+            except Exception:  # noqa: S110 - the next open_workspace undoes it
                 pass
             raise
+        if undo is not None:
+            self._discard(undo)
         self._drop(old_graphs)  # only after the new version is committed
         self.store.flush()
         if change and not old_graphs:
@@ -657,12 +727,36 @@ class Workspace:
         except Exception as err:  # noqa: BLE001 - a cache left stale is rebuilt, the add stands
             log.warning("%s: caches not updated after the add, rebuilt when next needed: %s", self.folder, err)
 
+    def _removed_targets(self, name) -> list | None:
+        """The targets graph ``name`` types or gives requirements (before it is removed), or None
+        when they cannot be read (the index is then built again when next needed)."""
+        from .index import graph_targets
+
+        try:
+            return graph_targets(self.store, name.value)
+        except Exception as err:  # noqa: BLE001 - a cache left stale is rebuilt, the remove stands
+            log.warning("%s: the index is rebuilt when next needed: %s", self.folder, err)
+            return None
+
+    def _shrink_caches(self, old_key: str, targets: list) -> None:
+        """After removing a source of targets only, save the index current for ``old_key``
+        without their rows (:func:`~careergraph.graph.index.shrink_saved_index`) instead of leaving
+        it to be rebuilt. A cache: if this fails or is cut short, it is rebuilt when next needed."""
+        from .index import shrink_saved_index
+
+        try:
+            shrink_saved_index(self.folder / "index", self.store, targets, old_key=old_key, key=self._index_key())
+        except Exception as err:  # noqa: BLE001 - a cache left stale is rebuilt, the remove stands
+            log.warning("%s: the index is rebuilt when next needed: %s", self.folder, err)
+
     def _load(self, file: Path, fmt: str, name) -> None:
         """Stream ``file`` into graph ``name`` (not committed: no catalog entry yet)."""
         import pyoxigraph as ox
 
         options = {"format": _ox_format(fmt), "base_iri": file.resolve().as_uri()}
         big = file.stat().st_size >= BULK_THRESHOLD
+        if big and fmt in _TRIPLE_FORMATS and self._bulk_load_apart(file, fmt, options["base_iri"], name):
+            return
         try:
             if fmt in _TRIPLE_FORMATS:
                 (self.store.bulk_load if big else self.store.load)(path=str(file), to_graph=name, **options)
@@ -675,6 +769,120 @@ class Workspace:
             raise InvalidDataError(f"bad {fmt} syntax: {message}", path=file, line=err.lineno) from err
         except (OSError, ValueError) as err:
             raise InvalidDataError(f"cannot read: {err}", path=file) from err
+
+    def _bulk_load_apart(self, file: Path, fmt: str, base: str, name) -> bool:
+        """``Store.bulk_load`` of ``file`` into graph ``name`` in a child process, which Ctrl-C stops at once.
+
+        ``bulk_load`` is one call into Oxigraph that Python cannot interrupt: Ctrl-C
+        (``KeyboardInterrupt``) would wait for the whole load. So this process
+        closes its store, a child opens it and loads the file, and this one
+        waits; on ``KeyboardInterrupt`` (or any other exception) it kills the
+        child with SIGKILL, opens the store again and re-raises. Oxigraph's bulk
+        loader writes index files (``bulk-*.sst``) for every batch and hands
+        them all to RocksDB in one atomic ingestion at the end, so a killed
+        child has added nothing (:meth:`_repair` deletes its files). The
+        workspace's ``flock`` stays with this process; the child dies with it
+        (Linux) and ignores Ctrl-C, which is this process's to handle.
+
+        Returns False, having done nothing, where this process cannot let go
+        of its store (something else holds a reference to it) or has no
+        ``flock``: the caller then loads in-process.
+        """
+        import subprocess
+        import sys
+
+        store = self.store
+        # self.store, `store`, getrefcount's argument and the knowledge graphs' handles
+        held = 3 + sum(1 for handle in self._handles if handle.__dict__.get("_target") is store)
+        if self._lock is None or sys.getrefcount(store) != held:
+            return False
+        self._attach(None)  # the last reference: RocksDB closes and unlocks its folder
+        del store
+        argv = [sys.executable, "-c", _LOADER, str(os.getpid()), str(self.folder / self._store_name),
+                str(file), _OX_FORMATS[fmt], base, name.value]
+        try:
+            blocked = _block_sigint()  # until the child is ours to kill
+            try:
+                child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE, process_group=0)
+            finally:
+                _unblock_sigint(blocked)  # a Ctrl-C that came meanwhile is raised here
+            try:
+                out, err = child.communicate()
+            except BaseException:
+                child.kill()
+                child.wait()
+                raise
+        finally:
+            self._attach(_open_store(self.folder, self._store_name))
+        if child.returncode == 0:
+            return True
+        try:
+            failure = json.loads(out.decode("utf-8", "replace").strip().splitlines()[-1])
+        except (IndexError, ValueError):
+            failure = {}
+        if "syntax" in failure:
+            message = " ".join(str(failure["syntax"]).split())
+            raise InvalidDataError(f"bad {fmt} syntax: {message}", path=file, line=failure.get("line"))
+        if failure.get("lock"):  # the store was still open somewhere in this process
+            return False
+        if "error" in failure:
+            raise InvalidDataError(f"cannot read: {failure['error']}", path=file)
+        detail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit status {child.returncode}"]
+        raise WorkspaceError(f"{self.folder}: the bulk load of {file} failed: {detail[0]}")
+
+    def _attach(self, store) -> None:
+        """Make ``store`` the open store (None: let go of it), for this workspace and its knowledge graphs."""
+        self.store = store
+        for handle in self._handles:
+            handle._target = store
+
+    def _checkpoint(self, graph: URIRef, kept: dict) -> dict:
+        """Before a big add into ``graph``: a checkpoint of the store that undoes it at once (see :meth:`_restore`).
+
+        ``Store.backup`` makes a RocksDB checkpoint: a new store folder of hard
+        links to the store's immutable files (about 20 ms at L). The marker
+        names it under ``undo``, with ``kept``, the generations before the add:
+        until the add commits, a failure, Ctrl-C, or the repair after a crash
+        switches back to it instead of deleting what the add loaded (minutes
+        for a million triples). A crash before the marker names it leaves a
+        folder the next open deletes.
+        """
+        name = f"{_STORE}-{uuid.uuid4().hex[:12]}"
+        self.store.backup(str(self.folder / name))
+        undo = {"store": name, "graph": str(graph), "meta": kept}
+        self._meta["undo"] = undo
+        _write_marker(self.folder, self._meta)
+        return undo
+
+    def _restore(self, undo: dict) -> None:
+        """Switch to the checkpoint ``undo`` (the store as it was before the add), and its generations:
+        the content is what it was when they were current, so caches of it stay valid."""
+        meta = {k: v for k, v in self._meta.items() if k not in ("undo", "generation", "data_generation",
+                                                                 "light_sources")}
+        meta.update(undo["meta"], store=undo["store"])
+        self._switch(meta)
+
+    def _discard(self, undo: dict) -> None:
+        """The add committed: forget the checkpoint ``undo`` and delete its folder."""
+        if self._meta.get("undo") == undo:
+            del self._meta["undo"]
+            _write_marker(self.folder, self._meta)
+        shutil.rmtree(self.folder / undo["store"], ignore_errors=True)  # or by the next open's repair
+
+    def _switch(self, meta: dict) -> None:
+        """Write ``meta`` (which names another store folder) as the marker, open that store, delete the old one.
+
+        Rewriting the marker (atomically) is the switch: a crash before it
+        leaves the old store in use, after it the new one; :meth:`_repair`
+        deletes the other folder. Knowledge graphs already made read the new store.
+        """
+        _write_marker(self.folder, meta)
+        old = self._store_name
+        self._meta, self._store_name = meta, meta["store"]
+        self._attach(None)
+        self._attach(_open_store(self.folder, self._store_name))
+        shutil.rmtree(self.folder / old, ignore_errors=True)  # or by the next open's repair
 
     def _check_cycles(self, file: Path, name, replaced: set) -> None:
         """Refuse a prerequisite or hierarchy cycle through graph ``name`` and the rest of
@@ -776,6 +984,9 @@ class Workspace:
     def _repair(self) -> None:
         """Delete import graphs that no catalog entry lists, and the temporary files of a
         killed bulk load (see the module docstring)."""
+        undo = self._meta.get("undo")
+        if undo is not None:  # a big add was cut short: undone by its checkpoint unless it committed
+            self._finish_undo(undo)
         # Store folders the marker does not name: an old store a rebuild replaced, or a copy it
         # never finished (see _rebuild_without).
         for other in sorted(self.folder.glob(f"{_STORE}*")):
@@ -803,6 +1014,27 @@ class Workspace:
         self._drop(orphans)
         self.store.flush()
 
+    def _finish_undo(self, undo: dict) -> None:
+        """At open: keep a big add that committed (delete its checkpoint), switch back to the
+        checkpoint of one that did not."""
+        import pyoxigraph as ox
+
+        graph = ox.NamedNode(str(undo.get("graph")))
+        rdf_type, user, cat = (ox.NamedNode(str(t)) for t in (RDF.type, CG.UserData, CATALOG))
+        committed = any(True for _ in self.store.quads_for_pattern(graph, rdf_type, user, cat))
+        store = undo.get("store")
+        usable = (isinstance(store, str) and store.startswith(f"{_STORE}-") and "/" not in store
+                  and "\\" not in store and (self.folder / store / "CURRENT").is_file())
+        if committed or not usable:
+            self._meta.pop("undo", None)
+            _write_marker(self.folder, self._meta)  # without it, the repairs below clean up
+            return
+        n = _count(self.store, graph)
+        self._restore(undo)
+        self._report(f"{self.folder}: removed {n} triples of {graph.value.rsplit('/', 1)[-1]}, an add that an "
+                     f"interrupted careergraph process left unfinished (not in the catalog), by switching back "
+                     f"to the store as it was before")
+
     def _orphans(self) -> list:
         """Import graphs that no catalog entry lists."""
         import pyoxigraph as ox
@@ -814,6 +1046,8 @@ class Workspace:
 
     def _needs_repair(self) -> bool:
         """Whether :meth:`_repair` has anything to do (it writes; this only looks)."""
+        if "undo" in self._meta:
+            return True
         if any(other.name != self._store_name and other.is_dir() for other in self.folder.glob(f"{_STORE}*")):
             return True
         if any((self.folder / self._store_name).glob("bulk-*.sst")):
@@ -831,7 +1065,9 @@ class Workspace:
         if not any(s.iri == source and s.kind == "user" for s in self.sources()):
             raise UsageError(f"{source}: not a user source of this workspace")
         name = ox.NamedNode(str(source))
-        if _index_change(self.store, name) is None:
+        targets = None
+        change = _index_change(self.store, name)
+        if change is None:
             # no fact the compiled index is made of (a profile, labels): the index and its caches
             # stay; the label table, which holds the source's names, is made again when next read
             self._bump(data=False)
@@ -840,11 +1076,17 @@ class Workspace:
             from .resolve import LabelTable
 
             (self.folder / "index" / LabelTable.FILE).unlink(missing_ok=True)
+            change = None
         else:
+            before = self._index_key()
+            # a source of targets only: the saved index loses (or remakes) the rows of these targets
+            targets = self._removed_targets(name) if change == "targets" else None
             self._bump()
         self.store.update(_catalog_update([name], []))
         self._drop([name])
         self.store.flush()
+        if targets is not None:
+            self._shrink_caches(before, targets)
 
     def learned(self, person: URIRef, skill: URIRef) -> bool:
         """Record that ``person`` now holds ``skill`` (in the progress graph). False if already recorded."""
@@ -876,10 +1118,13 @@ class Workspace:
         return True
 
 
-def _sha256(path: Path) -> str:
+def _sha256(path: Path, stop=None) -> str:
+    """The file's SHA-256 (hex); given up (None) once ``stop`` (a ``threading.Event``) is set."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
+            if stop is not None and stop.is_set():
+                return None
             digest.update(block)
     return digest.hexdigest()
 

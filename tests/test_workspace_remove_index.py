@@ -1,0 +1,127 @@
+"""Removing a source of postings only shrinks the saved compiled index instead of leaving it to be rebuilt;
+the answers are those of an index built afresh from the same store."""
+
+import pytest
+from rdflib import URIRef
+
+from careergraph.graph import index as index_module
+from careergraph.graph.demand import demand
+from careergraph.graph.index import build_index, compiled_index, load_index
+from careergraph.graph.ranking import next_skills, rank
+from careergraph.graph.workspace import open_workspace
+
+PREFIXES = """@prefix cg: <https://w3id.org/careergraph/ns#> .
+@prefix schema: <https://schema.org/> .
+@prefix posting: <https://w3id.org/careergraph/posting/> .
+@prefix skill: <https://w3id.org/careergraph/skill/> .
+"""
+#: A new posting, a requirement more for a bundled posting, and a posting another file declares too.
+POSTINGS = PREFIXES + """
+posting:kotlin-lead a cg:JobPosting ; schema:title "Kotlin Platform Lead" ;
+  cg:requiresSkill skill:dart, skill:git ; cg:prefersSkill skill:bloc .
+posting:red-flutter-developer cg:requiresSkill skill:git .
+posting:shared a cg:JobPosting ; cg:requiresSkill skill:dart .
+"""
+OTHER = PREFIXES + """
+posting:shared a cg:JobPosting ; schema:title "Shared posting" ; cg:requiresSkill skill:git .
+"""
+RED = "https://w3id.org/careergraph/posting/red-flutter-developer"
+SHARED = "https://w3id.org/careergraph/posting/shared"
+LEAD = "https://w3id.org/careergraph/posting/kotlin-lead"
+
+
+def _same_index(got, want):
+    assert list(got.targets) == list(want.targets) and list(got.kinds) == list(want.kinds)
+    assert list(got.skills) == list(want.skills)
+    for name in ("requires", "fixed", "frontier"):
+        a, b = getattr(got, name).scipy, getattr(want, name).scipy
+        assert a.shape == b.shape and (a != b).nnz == 0, name
+
+
+def _answers(kg):
+    person = URIRef("https://w3id.org/careergraph/person/seed-author")  # the bundled profile's person
+    return (rank(kg, "postings", person=person), rank(kg, "roles", person=person),
+            next_skills(kg, person=person), demand(kg))
+
+
+def _no_build(*args, **kwargs):
+    raise AssertionError("the index was built again")
+
+
+def _row(index, target) -> set:
+    return {index.skills[j] for j in index.requires[index.target_position(target)].indices}
+
+
+def test_removing_postings_shrinks_the_saved_index(ws_dir, tmp_path, monkeypatch):
+    postings, other = tmp_path / "postings.ttl", tmp_path / "other.ttl"
+    postings.write_text(POSTINGS, encoding="utf-8")
+    other.write_text(OTHER, encoding="utf-8")
+    folder = ws_dir / "index"
+    with open_workspace(ws_dir) as ws:
+        kg = ws.knowledge_graph()
+        ws.add(other)
+        first = compiled_index(kg)  # saved: what the remove starts from
+        red_before = _row(first, RED)
+        added = ws.add(postings)
+        grown = compiled_index(kg)
+        assert LEAD in grown.targets and "https://w3id.org/careergraph/skill/git" in _row(grown, RED)
+        assert _row(grown, SHARED) == {"https://w3id.org/careergraph/skill/dart",
+                                       "https://w3id.org/careergraph/skill/git"}
+        ws.remove(added.iri)
+        key = kg.index_key()
+        assert key != grown.key, "the data changed: a new key"
+        saved = load_index(folder, key)
+        assert saved is not None, "the index was saved for the state after the remove"
+        monkeypatch.setattr(index_module, "build_index", _no_build)
+        shrunk = compiled_index(kg)
+        got = _answers(kg)
+        monkeypatch.undo()
+        # the rows the removed file gave are gone; what other sources say stays
+        assert LEAD not in shrunk.targets
+        assert _row(shrunk, RED) == red_before
+        assert _row(shrunk, SHARED) == {"https://w3id.org/careergraph/skill/git"}
+        _same_index(shrunk, build_index(kg))
+        _same_index(shrunk, first)  # the store holds what it held before the add
+    for f in folder.iterdir():  # no cache at all: everything built afresh from the same store
+        f.unlink()
+    with open_workspace(ws_dir) as ws:
+        fresh = ws.knowledge_graph()
+        assert load_index(folder, fresh.index_key()) is None
+        assert _answers(fresh) == got
+        assert load_index(folder, fresh.index_key()) is not None, "built afresh this time"
+
+
+def test_a_column_only_the_removed_postings_named_means_a_build(ws_dir, tmp_path):
+    """A skill that only the removed file's requirements named has a column a build would not
+    have: the index is not saved for the new state, and the next question builds it."""
+    postings = tmp_path / "postings.ttl"
+    postings.write_text(POSTINGS + "posting:kotlin-lead cg:requiresSkill skill:kotlin-only .\n", encoding="utf-8")
+    with open_workspace(ws_dir) as ws:
+        kg = ws.knowledge_graph()
+        added = ws.add(postings)
+        with_it = compiled_index(kg)
+        assert "https://w3id.org/careergraph/skill/kotlin-only" in with_it.skills
+        ws.remove(added.iri)
+        assert load_index(ws_dir / "index", kg.index_key()) is None
+        rebuilt = compiled_index(kg)
+        assert "https://w3id.org/careergraph/skill/kotlin-only" not in rebuilt.skills
+        _same_index(rebuilt, build_index(kg))
+
+
+@pytest.mark.parametrize("kind", ["model", "light"])
+def test_other_removes_keep_their_rules(ws_dir, tmp_path, kind):
+    """A file with a prerequisite changes the skill model: its remove leaves the index to be
+    built again; a file with no indexed fact keeps the index as it is."""
+    text = {"model": PREFIXES + "skill:git cg:prerequisite skill:dart .\n",
+            "light": PREFIXES + "posting:red-flutter-developer schema:title \"Red, again\" .\n"}[kind]
+    extra = tmp_path / "extra.ttl"
+    extra.write_text(text, encoding="utf-8")
+    with open_workspace(ws_dir) as ws:
+        kg = ws.knowledge_graph()
+        added = ws.add(extra)
+        compiled_index(kg)
+        before = kg.index_key()
+        ws.remove(added.iri)
+        assert (kg.index_key() == before) is (kind == "light")
+        assert (load_index(ws_dir / "index", kg.index_key()) is not None) is (kind == "light")
+        _same_index(compiled_index(kg), build_index(kg))
