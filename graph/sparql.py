@@ -1289,8 +1289,9 @@ def _several_postings(kg, bindings: Mapping, limit: int | None) -> QueryResult |
     kept = np.flatnonzero(counts >= max(int(least.toPython()), 1))
     ordered = sorted(kept.tolist(), key=lambda i: (-counts[i], skills[i]))
     stop = len(ordered) if limit is None else limit
-    integer = URIRef(XSD.integer)
-    rows = [(URIRef(skills[i]), Literal(str(int(counts[i])), datatype=integer)) for i in ordered[:stop]]
+    integer, made = URIRef(XSD.integer), {}  # one literal per count (rdflib makes one in 30 us)
+    rows = [(URIRef(skills[i]), made.get(c) or made.setdefault(c, Literal(str(c), datatype=integer)))
+            for i in ordered[:stop] for c in (int(counts[i]),)]
     return QueryResult.select(["skill", "postings"], rows, truncated=len(ordered) > stop)
 
 
