@@ -430,7 +430,8 @@ def _plan(store, c: Constraint) -> dict:
 
     ``sh:disjoint``: Oxigraph hashes the side of a join written first, so the
     property with fewer triples goes first (at L, requirements and
-    preferences: 0.8 s of Oxigraph CPU time where the other order took 2.1 s).
+    preferences: 0.8 s of Oxigraph CPU time where the other order took 2.1 s; counting
+    them takes 0.4 s).
     """
     if c.kind == "minCount":
         return {"scan": _cheaper_to_scan(store, c)}

@@ -33,6 +33,12 @@ Every backend answers the same query with the same rows (``kg.backend``):
   sorted on keys read from the TSV text, and only the rows kept by the
   limit are made rdflib terms (:func:`_sort_tsv`): 10,000 of 100,000 for
   ``query run``'s default limit.
+  Some named queries take another way to the same rows there: a text whose
+  patterns Oxigraph joins by hashing (:data:`OXIGRAPH_TEXTS`), or, for
+  ``skills-in-several-postings``, counts read from the workspace's saved
+  compiled index when it is exact for the data
+  (:func:`careergraph.graph.demand.asked_counts`); tests run each beside the
+  ``.rq`` text.
 * ``"endpoint"`` (``--endpoint``): the text with the values inlined the same
   way is sent to the server (see :mod:`careergraph.graph.endpoint`).
 

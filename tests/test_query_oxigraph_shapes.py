@@ -166,6 +166,12 @@ def shape_cases(memory):
     return [("postings-by-seniority", {} if lvl is None else {"level": str(lvl)}) for lvl in levels]
 
 
+def test_every_other_way_is_compared_here(memory):
+    """A new text for Oxigraph or a new answer from the index needs its cases in this file."""
+    assert {name for name, _ in shape_cases(memory)} == set(OXIGRAPH_TEXTS)
+    assert set(sparql._INDEX_ANSWERS) == {"skills-in-several-postings"}
+
+
 def test_oxigraph_texts_give_the_rows_of_the_named_text(memory, oxi):
     checked = 0
     for name, params in shape_cases(memory):
