@@ -1290,7 +1290,8 @@ def _columns_still_named(index: CompiledIndex, model_arrays: dict, store) -> boo
         return False
     for j in unnamed.tolist():
         skill = iri_ref(index.skills[j])
-        if not store.query(f"ASK {{ {{ ?t <{CG.requiresSkill}> {skill} }} UNION {{ ?t <{CG.needsSkill}> {skill} }} }}"):
+        if not store.query(f"ASK {{ {{ ?t <{CG.requiresSkill}> {skill} }} UNION {{ ?t <{CG.needsSkill}> {skill} }} }}",
+                           use_default_graph_as_union=True):
             return False
     return True
 

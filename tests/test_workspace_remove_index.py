@@ -1,13 +1,17 @@
 """Removing a source of postings only shrinks the saved compiled index instead of leaving it to be rebuilt;
 the answers are those of an index built afresh from the same store."""
 
+import sqlite3
+
 import pytest
 from rdflib import URIRef
 
+from careergraph.graph import UnknownEntityError
 from careergraph.graph import index as index_module
 from careergraph.graph.demand import demand
 from careergraph.graph.index import build_index, compiled_index, load_index
 from careergraph.graph.ranking import next_skills, rank
+from careergraph.graph.resolve import LabelTable
 from careergraph.graph.workspace import open_workspace
 
 PREFIXES = """@prefix cg: <https://w3id.org/careergraph/ns#> .
@@ -15,12 +19,12 @@ PREFIXES = """@prefix cg: <https://w3id.org/careergraph/ns#> .
 @prefix posting: <https://w3id.org/careergraph/posting/> .
 @prefix skill: <https://w3id.org/careergraph/skill/> .
 """
-#: A new posting, a requirement more for a bundled posting, and a posting another file declares too.
+#: A new posting, a requirement more for a bundled posting, and one for a posting another file declares.
 POSTINGS = PREFIXES + """
 posting:kotlin-lead a cg:JobPosting ; schema:title "Kotlin Platform Lead" ;
   cg:requiresSkill skill:dart, skill:git ; cg:prefersSkill skill:bloc .
 posting:red-flutter-developer cg:requiresSkill skill:git .
-posting:shared a cg:JobPosting ; cg:requiresSkill skill:dart .
+posting:shared cg:requiresSkill skill:dart .
 """
 OTHER = PREFIXES + """
 posting:shared a cg:JobPosting ; schema:title "Shared posting" ; cg:requiresSkill skill:git .
@@ -48,6 +52,16 @@ def _no_build(*args, **kwargs):
     raise AssertionError("the index was built again")
 
 
+def _table(folder) -> tuple:
+    """The label table's rows and what it is keyed on."""
+    db = sqlite3.connect(folder / "labels.sqlite")
+    try:
+        return (sorted(db.execute("SELECT tier, key, iri FROM labels")), sorted(db.execute("SELECT * FROM types")),
+                sorted(db.execute("SELECT * FROM meta")))
+    finally:
+        db.close()
+
+
 def _row(index, target) -> set:
     return {index.skills[j] for j in index.requires[index.target_position(target)].indices}
 
@@ -61,8 +75,12 @@ def test_removing_postings_shrinks_the_saved_index(ws_dir, tmp_path, monkeypatch
         kg = ws.knowledge_graph()
         ws.add(other)
         first = compiled_index(kg)  # saved: what the remove starts from
+        assert kg.resolve("Shared posting")  # and the label table
         red_before = _row(first, RED)
+        table_before = _table(folder)
         added = ws.add(postings)
+        assert kg.resolve("Kotlin Platform Lead") == URIRef(LEAD)
+        inode = (folder / "labels.sqlite").stat().st_ino
         grown = compiled_index(kg)
         assert LEAD in grown.targets and "https://w3id.org/careergraph/skill/git" in _row(grown, RED)
         assert _row(grown, SHARED) == {"https://w3id.org/careergraph/skill/dart",
@@ -82,6 +100,17 @@ def test_removing_postings_shrinks_the_saved_index(ws_dir, tmp_path, monkeypatch
         assert _row(shrunk, SHARED) == {"https://w3id.org/careergraph/skill/git"}
         _same_index(shrunk, build_index(kg))
         _same_index(shrunk, first)  # the store holds what it held before the add
+        # the label table lost the removed file's names in place, and is keyed for the new state
+        assert (folder / "labels.sqlite").stat().st_ino == inode, "the label table was not built again"
+        table = _table(folder)
+        assert ("key", key) in table[2]
+        assert table[:2] == table_before[:2]
+        with pytest.raises(UnknownEntityError):
+            kg.resolve("Kotlin Platform Lead")
+        assert kg.resolve("Shared posting") == URIRef(SHARED)
+        (folder / "labels.sqlite").unlink()
+        LabelTable.of(kg, folder)
+        assert _table(folder) == table, "the rows a build makes"
     for f in folder.iterdir():  # no cache at all: everything built afresh from the same store
         f.unlink()
     with open_workspace(ws_dir) as ws:
@@ -125,3 +154,30 @@ def test_other_removes_keep_their_rules(ws_dir, tmp_path, kind):
         assert (kg.index_key() == before) is (kind == "light")
         assert (load_index(ws_dir / "index", kg.index_key()) is not None) is (kind == "light")
         _same_index(compiled_index(kg), build_index(kg))
+
+
+def test_names_another_source_also_gives_leave_the_label_table_to_be_rebuilt(ws_dir, tmp_path):
+    """The removed file typed a posting that another file types too: its rows stay in a build,
+    so the table is not changed in place but made again when next read, with the same names."""
+    postings, other = tmp_path / "postings.ttl", tmp_path / "other.ttl"
+    postings.write_text(PREFIXES + "posting:shared a cg:JobPosting ; schema:title \"Kotlin job\" ;\n"
+                        "  cg:requiresSkill skill:dart .\n", encoding="utf-8")
+    other.write_text(OTHER, encoding="utf-8")
+    folder = ws_dir / "index"
+    with open_workspace(ws_dir) as ws:
+        kg = ws.knowledge_graph()
+        ws.add(other)
+        compiled_index(kg)
+        added = ws.add(postings)
+        assert kg.resolve("Kotlin job") == URIRef(SHARED)
+        ws.remove(added.iri)
+        assert load_index(folder, kg.index_key()) is not None, "the index still shrinks"
+        assert ("key", kg.index_key()) not in _table(folder)[2], "left for a rebuild"
+        assert kg.resolve("Shared posting") == URIRef(SHARED)
+        with pytest.raises(UnknownEntityError):
+            kg.resolve("Kotlin job")
+        table = _table(folder)
+    (folder / "labels.sqlite").unlink()
+    with open_workspace(ws_dir) as ws:
+        LabelTable.of(ws.knowledge_graph(), folder)
+    assert _table(folder) == table
