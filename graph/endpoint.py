@@ -14,8 +14,11 @@ QLever, Fuseki, Amazon Neptune. What runs where:
   on its own (:meth:`EndpointKnowledgeGraph.skill_model`), and ``kg.label``,
   ``kg.kind_of`` and ``kg.resolve`` of an IRI, a CURIE or an exact label ask
   about that one IRI or label.
-* Other names (a looser spelling, an unknown name and its suggestions) use
-  the labels and types, pulled once.
+* Other names (a local name, a looser spelling, an ambiguous or unknown name
+  and its suggestions) are asked for too: the labels that can match, then
+  a bounded number of candidates for the suggestions, which are ranked here
+  as for local data (:meth:`EndpointKnowledgeGraph._resolve_remote`); every
+  label is never pulled for a name.
 * The other algorithms (ranking, next, demand, viz, explain) work on ``kg.graph``:
   the first use pulls the triples they read (careergraph's properties, types
   of careergraph classes, labels, descriptions, ``skos:broader``,
@@ -39,6 +42,7 @@ import json
 import os
 import re
 import socket
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -52,7 +56,8 @@ from rdflib.namespace import DCTERMS, SKOS
 from careergraph.ontology import CG, PREFIXES, SCHEMA
 
 from . import resolve as _resolve
-from .errors import EndpointError, QueryError, QueryTimeoutError, UsageError
+from .errors import (AmbiguousEntityError, EndpointError, QueryError, QueryTimeoutError,
+                     UnknownEntityError, UsageError)
 from .models import Info, SourceInfo
 from .store import KINDS, KnowledgeGraph
 
@@ -70,10 +75,16 @@ _RDF_TYPES = {"application/n-triples": "nt", "text/plain": "nt", "text/turtle": 
               "application/x-turtle": "turtle", "application/rdf+xml": "xml",
               "application/ld+json": "json-ld"}
 
-_WORD = re.compile(r"[a-z0-9]+")
-
 #: The properties ``kg.resolve`` and ``kg.label`` read.
 NAME_PREDICATES = (RDFS.label, SKOS.prefLabel, SCHEMA.title, SCHEMA.name, SKOS.altLabel, SKOS.hiddenLabel)
+
+_LABEL_PROPERTIES = " ".join(f"<{p}>" for p in (*_resolve._PRIMARY, *_resolve._SECONDARY))
+#: A SPARQL expression for :func:`careergraph.graph.resolve.loose` of a string expression (``{}``):
+#: lower case, without what is neither a letter, a digit, ``+`` nor ``#`` (Python's ``\w`` less ``_``).
+_LOOSE = 'REPLACE(LCASE({}), "[^\\\\p{{L}}\\\\p{{N}}+#]", "")'
+#: An IRI's local name, as :class:`~careergraph.graph.resolve.LabelIndex` takes it: after the last
+#: ``/`` or ``#``, once those that end the IRI are dropped.
+_LOCAL_NAME = 'REPLACE(REPLACE(STR(?s), "[/#]+$", ""), "^.*[/#]", "")'
 
 
 def _cg_terms(upper: bool) -> list[URIRef]:
@@ -145,6 +156,7 @@ class Endpoint:
         self.url = str(url)
         self.timeout = timeout
         self.requests = 0
+        self._counting = threading.Lock()  # requests may be sent side by side (see resolve)
 
     def __repr__(self) -> str:
         return f"<Endpoint {self.url}>"
@@ -157,7 +169,8 @@ class Endpoint:
         request = urllib.request.Request(self.url, data=body, method="POST", headers={
             "Accept": accept, "Content-Type": "application/x-www-form-urlencoded; charset=UTF-8",
             "User-Agent": "careergraph"})
-        self.requests += 1
+        with self._counting:
+            self.requests += 1
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 kind = response.headers.get_content_type()
@@ -444,7 +457,7 @@ class EndpointKnowledgeGraph(KnowledgeGraph):
     ``kg.query``/``kg.sparql`` run on the server; ``kg.objects``,
     ``kg.entities`` and :meth:`skill_model` ask it for what they return;
     ``kg.resolve``, ``kg.label`` and ``kg.kind_of`` ask about one IRI or
-    label, else use the names, pulled on first use; ``kg.graph`` (what
+    name (see :meth:`_resolve_remote`); ``kg.graph`` (what
     ranking, viz and explain read) is the subgraph :func:`pull` fetches, on
     first use. Once that is pulled, everything reads the pulled copy.
     ``kg.info()`` and ``len(kg)`` count on the server.
@@ -514,47 +527,148 @@ class EndpointKnowledgeGraph(KnowledgeGraph):
         return self._names
 
     def resolve(self, name, kind=None) -> URIRef:
-        """As :meth:`KnowledgeGraph.resolve`. Until the names are pulled, an IRI, a CURIE or an exact
-        label is first asked of the server (one query); anything else (a local name, a looser
-        spelling, an ambiguous or unknown name, whose suggestions need every label) pulls them."""
+        """As :meth:`KnowledgeGraph.resolve`, asking the server for the few labels that can match
+        (see :meth:`_resolve_remote`); once the names or the subgraph are pulled, from those."""
         if self._dataset is None and self._names is None:
-            found = self._resolve_remote(name, kind)
-            if found is not None:
-                return found
+            return self._resolve_remote(name, kind)
         return _resolve.resolve(self._names_view(), name, kind)
 
-    def _resolve_remote(self, name, kind) -> URIRef | None:
-        """The one entity ``name`` denotes by IRI, CURIE or label (tiers 0 and 1 of
-        :class:`~careergraph.graph.resolve.LabelIndex`), asked of the server; None when unsure."""
+    #: Labels asked for to suggest names for an unknown one (the best by shared pieces, see
+    #: :meth:`_suggestions`); difflib then ranks them as for local data.
+    SUGGESTION_CANDIDATES = 500
+
+    def _resolve_remote(self, name, kind) -> URIRef:
+        """:func:`careergraph.graph.resolve.resolve` on the server's data, without pulling every label.
+
+        The answer and the errors are the in-memory resolver's, tier by tier
+        (:class:`~careergraph.graph.resolve.LabelIndex`), from a few queries:
+
+        1. an IRI or a CURIE: its names and types (and, if it has no type,
+           whether it is the subject of anything);
+        2. the labels whose loose key (lower case, letters, digits, ``+`` and
+           ``#`` only) is the name's: every label that can match by
+           label, exactly or loosely (tiers 0, 1 and 3), with their types;
+           one such label, or several, settles it (an entity, or
+           :class:`~careergraph.graph.errors.AmbiguousEntityError`);
+        3. else, side by side: the typed IRIs whose local name has that loose
+           key (tiers 2 and 3), and the :attr:`SUGGESTION_CANDIDATES` labels
+           sharing most of the name's words and three-letter pieces, which
+           difflib ranks for the :class:`~careergraph.graph.errors.UnknownEntityError`.
+
+        Each query reads the labels once on the server (about a second on the
+        L benchmark data served by Oxigraph) and sends back only what matches.
+        """
+        from concurrent.futures import ThreadPoolExecutor
+
         classes = _resolve._classes(kind)
         iri = _resolve._expand(name, None)
-        if iri is not None:
-            if not _queryable(iri):
-                return None
+        if iri is not None and _queryable(iri):
             types = set(self._point(iri).objects(iri, RDF.type))
-            return iri if types and (classes is None or types & classes) else None
-        key = _resolve.normalize(name)
-        # A label that normalises to ``key`` holds key's longest ASCII word in lower case: the
-        # server narrows the labels to those, and the index decides among them as among all.
-        word = max(_WORD.findall(key), key=len, default="")
-        if len(word) < 3:
-            return None
-        names = " ".join(f"<{p}>" for p in (*_resolve._PRIMARY, *_resolve._SECONDARY))
-        _, rows = self.endpoint.select(
-            f"SELECT ?s ?p ?o ?type WHERE {{ VALUES ?p {{ {names} }} ?s ?p ?o "
-            f"FILTER(isIRI(?s) && isLiteral(?o) && CONTAINS(LCASE(STR(?o)), {Literal(word).n3()})) "
-            f"OPTIONAL {{ ?s a ?type }} }}")
+            if types and (classes is None or types & classes):
+                return iri
+            if not types and classes is None and self.endpoint.ask(f"ASK {{ {_iri(iri)} ?p ?o }}"):
+                return iri
+        if not name.strip():
+            raise UnknownEntityError(name, [], kind=_resolve._kind_text(kind))
+        key = _resolve.loose(name)
         graph = Graph()
-        for s, p, o, t in rows:
-            graph.add((s, p, o))
+        self._add_rows(graph, self.endpoint.select(
+            f"SELECT ?s ?p ?o ?type WHERE {{ VALUES ?p {{ {_LABEL_PROPERTIES} }} ?s ?p ?o "
+            f"FILTER(isLiteral(?o) && {_LOOSE.format('STR(?o)')} = {Literal(key).n3()}) "
+            "OPTIONAL { ?s a ?type } }")[1])
+        index = _resolve.LabelIndex(graph)
+        exact = _resolve.normalize(name)
+        hits = []
+        for tier in index.tiers[:2]:  # an exact label, primary then secondary: settled here
+            hits = sorted(h for h in tier.get(exact, ()) if classes is None or index.types.get(h, set()) & classes)
+            if hits:
+                break
+        if not hits:  # no exact label: local names, loose matches, or suggestions
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="careergraph-suggest") as pool:
+                candidates = pool.submit(self._suggestions, name, classes)
+                try:
+                    self._add_rows(graph, self.endpoint.select(
+                        f"SELECT ?s ?type WHERE {{ ?s a ?type FILTER(isIRI(?s) && "
+                        f"{_LOOSE.format(_LOCAL_NAME)} = {Literal(key).n3()}) }}")[1])
+                    index = _resolve.LabelIndex(graph)
+                    hits = index.lookup(name, classes)
+                    if not hits:
+                        names = candidates.result()
+                finally:
+                    candidates.cancel()
+        if len(hits) == 1:
+            return hits[0]
+        if hits:
+            self.prefetch_names(hits)
+            raise AmbiguousEntityError(name, [(self.curie(h), self.label(h)) for h in hits])
+        self.prefetch_names([URIRef(names[k]) for k in _resolve.suggested(name, names)])
+        raise _resolve.unknown(name, names, kind=kind, name_of=self.label)
+
+    @staticmethod
+    def _add_rows(graph: Graph, rows) -> None:
+        """Rows ``(?s ?p ?o ?type)`` or ``(?s ?type)`` of IRI subjects as label and type triples."""
+        for row in rows:
+            s, t = row[0], row[-1]
+            if not isinstance(s, URIRef):
+                continue
+            if len(row) == 4 and row[1] is not None and row[2] is not None:
+                graph.add((s, row[1], _plain(row[2])))
             if isinstance(t, URIRef):
                 graph.add((s, RDF.type, t))
-        index = _resolve.LabelIndex(graph)
-        for tier in index.tiers[:2]:
-            hits = {h for h in tier.get(key, ()) if classes is None or index.types.get(h, set()) & classes}
-            if hits:
-                return hits.pop() if len(hits) == 1 else None
-        return None
+
+    def _suggestions(self, name: str, classes) -> dict:
+        """``{label key: IRI}`` of the entities of ``classes`` among the :attr:`SUGGESTION_CANDIDATES`
+        labels that best share the name's pieces, as :meth:`LabelIndex.names` gives them for all labels.
+
+        The pieces are the name's words and their three-letter parts; the
+        server scores each label by the share of its length and the name's
+        that they cover (one regular expression, a rough difflib ratio) and
+        keeps the best distinct texts (on L, 5,514 postings share one title),
+        and for each text the first IRI of each type that has it; if fewer
+        texts than that share a piece, a second query adds those that share
+        only letters with the name, nearest in length first. The
+        kinds are picked here, from those: joining every label with its
+        types before the cut took 7-9 s on the L benchmark data, the labels
+        alone 1.4-2.4 s.
+        """
+        wanted = _resolve.normalize(name)
+        words = re.findall(r"\w+", wanted)
+        pieces = set(words) | {w[i:i + 3] for w in words if len(w) > 3 for i in range(len(w) - 2)}
+        if not pieces:
+            return {}
+        # \w only: no metacharacter to escape; the longest pieces first
+        pattern = Literal("|".join(sorted(pieces, key=lambda piece: (-len(piece), piece)))).n3()
+        letters = Literal(f"[{''.join(sorted(set(''.join(words))))}]").n3()
+        score = f"STRLEN(STR(?o)) - STRLEN(REPLACE(LCASE(STR(?o)), {pattern}, \"\"))"
+
+        def best(test: str, limit: int) -> list:
+            # the texts first (5,514 postings of L share one title), then the first IRI of each per type
+            return self.endpoint.select(
+                f"SELECT ?p ?o ?type (MIN(STR(?s)) AS ?first) WHERE {{ "
+                f"{{ SELECT DISTINCT ?p ?o WHERE {{ VALUES ?p {{ {_LABEL_PROPERTIES} }} ?s ?p ?o "
+                f"BIND({score} AS ?score) FILTER({test}) }} "
+                f"ORDER BY DESC(?score / (STRLEN(STR(?o)) + {len(wanted)})) ABS(STRLEN(STR(?o)) - {len(wanted)}) "
+                f"LIMIT {limit} }} "
+                f"?s ?p ?o FILTER(isIRI(?s)) OPTIONAL {{ ?s a ?type }} }} GROUP BY ?p ?o ?type")[1]
+
+        rows = best("?score > 0", self.SUGGESTION_CANDIDATES)
+        texts = len({(p, o) for p, o, _, _ in rows})
+        if texts < self.SUGGESTION_CANDIDATES:
+            # then labels sharing only letters, nearest in length first: difflib may still rank one
+            # high enough ("Drift" for "dartt": 0.6); on small data every such label is a candidate
+            rows += best(f"?score = 0 && REGEX(LCASE(STR(?o)), {letters})", self.SUGGESTION_CANDIDATES - texts)
+        primary = set(_resolve._PRIMARY)
+        names: dict = {}
+        for tier in (True, False):  # as LabelIndex.names: the primary labels first, the first IRI of a key
+            found: dict = {}
+            for p, o, t, first in rows:
+                if isinstance(o, Literal) and first is not None and (p in primary) == tier \
+                        and (classes is None or t in classes):
+                    key = _resolve.normalize(str(o))
+                    found[key] = min(found.get(key, str(first)), str(first))
+            for key, s in found.items():
+                names.setdefault(key, URIRef(s))
+        return names
 
     def _point(self, iri):
         """An rdflib graph holding the names and types of ``iri`` (asked once per IRI)."""
@@ -572,12 +686,14 @@ class EndpointKnowledgeGraph(KnowledgeGraph):
         if self._dataset is not None or self._names is not None:
             return
         todo = sorted({i for i in iris if i not in self._asked and _queryable(i)})
-        wanted = " ".join(f"<{p}>" for p in (RDF.type, *NAME_PREDICATES))
+        # FILTER IN, not a second VALUES: Oxigraph server answered 200 postings' names in 0.03 s so,
+        # and in 4.4-5.4 s with VALUES ?s and VALUES ?p (L benchmark data)
+        wanted = ", ".join(f"<{p}>" for p in (RDF.type, *NAME_PREDICATES))
         for start in range(0, len(todo), self.NAMES_PER_REQUEST):
             chunk = todo[start:start + self.NAMES_PER_REQUEST]
             values = " ".join(_iri(i) for i in chunk)
             _, rows = self.endpoint.select(
-                f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} VALUES ?p {{ {wanted} }} ?s ?p ?o }}")
+                f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o FILTER(?p IN ({wanted})) }}")
             for s, p, o in rows:
                 if s is not None and p is not None and o is not None:
                     self._points.add((s, p, _plain(o)))

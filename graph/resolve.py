@@ -264,7 +264,7 @@ class LabelIndex:
         out = {}
         for tier in self.tiers[:2]:
             for key, iris in tier.items():
-                for iri in iris:
+                for iri in sorted(iris):  # a label several entities share suggests the first IRI (not set order)
                     if classes is None or self.types.get(iri, set()) & classes:
                         out.setdefault(key, iri)
         return out
@@ -574,18 +574,39 @@ def resolve(kg, name: str, kind: str | Iterable[str] | None = None) -> URIRef:
         raise AmbiguousEntityError(name, [(curie(h), label(kg, h)) for h in hits])
     if not name.strip():
         raise UnknownEntityError(name, [], kind=_kind_text(kind))
-    names = index.names(classes)
+    raise unknown(name, index.names(classes), kind=kind, name_of=partial(label, kg))
+
+
+#: How many names an unknown name's message suggests.
+SUGGESTED = 5
+
+
+def suggested(name: str, names) -> list:
+    """The keys of ``names`` (normalised labels) to suggest for a ``name`` that matched nothing.
+
+    difflib's closest keys (ratio 0.6 or more, at most :data:`SUGGESTED`),
+    then keys holding the whole name as words ("Vera" for "Vera Tester"),
+    the shortest first (then alphabetically: the same order whatever the
+    order of ``names``, which differs between backends).
+    """
     wanted = normalize(name)
-    close = close_matches(wanted, list(names), n=5, cutoff=0.6)
-    if len(close) < 5 and len(wanted) >= 3:  # a part of a longer name: "Vera" for "Vera Tester"
-        close += [k for k in names if k not in close and f" {wanted} " in f" {k} "][:5 - len(close)]
+    close = close_matches(wanted, list(names), n=SUGGESTED, cutoff=0.6)
+    if len(close) < SUGGESTED and len(wanted) >= 3:  # a part of a longer name: "Vera" for "Vera Tester"
+        longer = sorted((k for k in names if k not in close and f" {wanted} " in f" {k} "), key=lambda k: (len(k), k))
+        close += longer[:SUGGESTED - len(close)]
+    return close
+
+
+def unknown(name: str, names: dict, *, kind=None, name_of) -> UnknownEntityError:
+    """The error for a ``name`` that matched nothing, suggesting entries of ``names`` (``{label key:
+    IRI}``) shown as ``label (CURIE)``, the label given by ``name_of(iri)``."""
     suggestions = []
-    for key in close:
+    for key in suggested(name, names):
         iri = URIRef(names[key])
-        shown = f"{label(kg, iri)} ({curie(iri)})"
+        shown = f"{name_of(iri)} ({curie(iri)})"
         if shown not in suggestions:
             suggestions.append(shown)
-    raise UnknownEntityError(name, suggestions, kind=_kind_text(kind))
+    return UnknownEntityError(name, suggestions, kind=_kind_text(kind))
 
 
 def label(kg, iri) -> str:

@@ -15,6 +15,7 @@ from careergraph.graph.convert import skill_model
 from careergraph.graph.endpoint import Endpoint, connect
 from careergraph.graph.paths import learning_path
 from careergraph.graph.store import KINDS
+from rdflib import RDF
 
 from oxigraph_server import oxigraph_server  # noqa: F401  (a session fixture)
 
@@ -97,29 +98,89 @@ def _names(local) -> set:
     return names
 
 
+#: Typos and pieces of names: unknown names whose suggestions come from the labels nearest them.
+TYPOS = ["fluter", "Flutter Developr", "dartt", "Riverpood", "bloc cubitt", "state managment", "senior",
+         "Effective", "qa", "Go", "x", "skill:nope", "skill:dartt", "<urn:x y>", "   ", "C++", "flutter-dev"]
+
+
 @pytest.mark.parametrize("kind", [None, "skill", ("posting", "role")])
-def test_names_the_server_answers_resolve_as_in_memory(oxigraph_server, local, kind):  # noqa: F811
-    """The server's answer (one query) is the in-memory one, or None (then the names are pulled)."""
+def test_every_name_resolves_or_fails_on_the_server_as_in_memory(oxigraph_server, local, kind):  # noqa: F811
+    """Labels, CURIEs, IRIs, local names, loose spellings, ambiguous names and typos: the server's
+    answer, or its error message with its suggestions, is the in-memory one; no label is pulled."""
     remote = connect(oxigraph_server.url)
-    answered = 0
-    for name in sorted(_names(local)):
-        found = remote._resolve_remote(name, kind)
-        if found is not None:
-            assert found == local.resolve(name, kind), name
-            answered += 1
-        elif name.startswith(("skill:", "https:")) and kind is None:  # an entity's CURIE or IRI
-            assert name == "skill:nope", name
-    assert answered > 30
+    # with a kind, every fourth name (most are unknown for it: four requests each) and the typos
+    names = sorted(set(sorted(_names(local))[::1 if kind is None else 4]) | set(TYPOS))
+    kinds = {"resolved": 0, "UnknownEntityError": 0, "AmbiguousEntityError": 0}
+    for name in names:
+        expected = _answer(local, name, kind)
+        assert _answer(remote, name, kind) == expected, name
+        kinds["resolved" if not isinstance(expected, tuple) else expected[0]] += 1
     assert remote._dataset is None and remote._names is None
+    assert kinds["resolved"] > (30 if kind is None else 10) and kinds["UnknownEntityError"] > 5, kinds
+    if kind is None:
+        assert kinds["AmbiguousEntityError"] >= 1, kinds  # "Flutter Developer": a role and a posting's title
 
 
-@pytest.mark.parametrize("name", ["effective-senior-flutter-developer", "bloc-cubit", "fluter", "Flutter Developer", "", "skill:nope"])
-def test_names_the_server_cannot_settle_resolve_as_in_memory(oxigraph_server, local, name):  # noqa: F811
-    """A local name, a looser spelling, a typo, an ambiguous label, an empty name, an unknown CURIE:
-    the names are pulled, and the answer or error is the in-memory one."""
+@pytest.mark.parametrize("name", ["effective-senior-flutter-developer", "bloc-cubit", "fluter", "Flutter Developer",
+                                  "", "skill:nope"])
+def test_names_beyond_an_exact_label_resolve_as_in_memory(oxigraph_server, local, name):  # noqa: F811
+    """A local name, a looser spelling, a typo, an ambiguous label, an empty name, an unknown CURIE."""
     remote = connect(oxigraph_server.url)
-    assert remote._resolve_remote(name, None) is None
     assert _answer(remote, name, None) == _answer(local, name, None)
+    assert remote._names is None
+
+
+def test_unknown_name_cli_message_is_the_local_one(oxigraph_server):  # noqa: F811
+    args = ["path", "--to", "Senior Flutter Developr at Efective"]
+    runner = CliRunner()
+    here = runner.invoke(cli, args, catch_exceptions=False)
+    there = runner.invoke(cli, ["--endpoint", oxigraph_server.url, *args], catch_exceptions=False)
+    assert here.exit_code == there.exit_code == 2
+    assert there.output == here.output and len(here.output.strip().splitlines()) == 1
+    assert "did you mean: Senior Flutter Developer at Effective" in here.output
+
+
+class _Counting(Endpoint):
+    """An endpoint that keeps each query it sends and how many rows came back."""
+
+    def __init__(self, url):
+        super().__init__(url)
+        self.sent = []
+
+    def select(self, text, *, timeout=None):
+        names, rows = super().select(text, timeout=timeout)
+        self.sent.append((text, len(rows)))
+        return names, rows
+
+
+@pytest.mark.parametrize("name", ["fluter", "Senior Flutter Developr", "state managment", "skill:dartt"])
+def test_unknown_name_asks_for_a_bounded_few_labels(oxigraph_server, local, monkeypatch, name):  # noqa: F811
+    """An unknown name costs at most seven requests (a CURIE's names and whether it is a subject, the
+    exact labels, the local names, the best candidates and, when too few share a piece of the name,
+    those sharing letters, then the suggestions' names), never pulls a property, and no answer
+    holds more than the candidates' bound, which is smaller here than the labels on the server."""
+    from careergraph.graph import endpoint as module
+
+    def no_pull(*args, **kwargs):
+        raise AssertionError("every label was pulled")
+
+    monkeypatch.setattr(module, "pull", no_pull)
+    labels = sum(1 for prop in module._resolve._PRIMARY + module._resolve._SECONDARY
+                 for _ in local.graph.subject_objects(prop))
+    remote = connect(oxigraph_server.url)
+    remote.SUGGESTION_CANDIDATES = 40
+    assert labels > 4 * remote.SUGGESTION_CANDIDATES
+    remote.endpoint = _Counting(oxigraph_server.url)
+    with pytest.raises(UnknownEntityError) as err:
+        remote.resolve(name)
+    assert err.value.suggestions, name
+    sent = remote.endpoint.sent
+    assert 3 <= remote.endpoint.requests <= (7 if ":" in name else 5), sent
+    limited = [text for text, _ in sent if "LIMIT" in text]  # the candidates, in the order asked
+    assert 1 <= len(limited) <= 2 and f"LIMIT {remote.SUGGESTION_CANDIDATES} " in limited[0], limited
+    types = max(len(set(local.graph.objects(s, RDF.type))) for s in local.graph.subjects())
+    assert all(rows <= remote.SUGGESTION_CANDIDATES * max(types, 1) for _, rows in sent), sent
+    assert remote._names is None and remote._dataset is None
 
 
 def test_path_command_on_the_endpoint_prints_the_local_plan(oxigraph_server):  # noqa: F811
