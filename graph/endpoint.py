@@ -17,8 +17,8 @@ QLever, Fuseki, Amazon Neptune. What runs where:
 * Other names (a local name, a looser spelling, an ambiguous or unknown name
   and its suggestions) are asked for too: the labels that can match, then
   a bounded number of candidates for the suggestions, which are ranked here
-  as for local data (:meth:`EndpointKnowledgeGraph._resolve_remote`); every
-  label is never pulled for a name.
+  as for local data (:meth:`EndpointKnowledgeGraph._resolve_remote`); no
+  name pulls every label.
 * The other algorithms (ranking, next, demand, viz, explain) work on ``kg.graph``:
   the first use pulls the triples they read (careergraph's properties, types
   of careergraph classes, labels, descriptions, ``skos:broader``,
@@ -546,14 +546,16 @@ class EndpointKnowledgeGraph(KnowledgeGraph):
         1. an IRI or a CURIE: its names and types (and, if it has no type,
            whether it is the subject of anything);
         2. the labels whose loose key (lower case, letters, digits, ``+`` and
-           ``#`` only) is the name's: every label that can match by
-           label, exactly or loosely (tiers 0, 1 and 3), with their types;
-           one such label, or several, settles it (an entity, or
+           ``#`` only) is the name's, with their types: every label that can
+           match, exactly or loosely (tiers 0, 1 and 3); an exact one (tiers
+           0 and 1) settles it (an entity, or
            :class:`~careergraph.graph.errors.AmbiguousEntityError`);
         3. else, side by side: the typed IRIs whose local name has that loose
-           key (tiers 2 and 3), and the :attr:`SUGGESTION_CANDIDATES` labels
-           sharing most of the name's words and three-letter pieces, which
-           difflib ranks for the :class:`~careergraph.graph.errors.UnknownEntityError`.
+           key (tiers 2 and 3, which then decide with the loose labels), and
+           the :attr:`SUGGESTION_CANDIDATES` label texts that share most of
+           the name's words and three-letter pieces (:meth:`_suggestions`),
+           which difflib ranks for the
+           :class:`~careergraph.graph.errors.UnknownEntityError`.
 
         Each query reads the labels once on the server (about a second on the
         L benchmark data served by Oxigraph) and sends back only what matches.
