@@ -160,8 +160,12 @@ def _careergraph() -> str:
     return _EXE or shutil.which("careergraph") or str(Path(sys.executable).with_name("careergraph"))
 
 
-def _process(args: list[str], *, check: bool = True) -> None:
-    subprocess.run(args, check=check, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_PROCESS_ENV)
+def _process(args: list[str], *, check: bool = True, expect: int | None = None) -> None:
+    """Run a whole process; ``expect``: the exit code it must end with (a refusal, an unknown name)."""
+    done = subprocess.run(args, check=check and expect is None, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL, env=_PROCESS_ENV)
+    if expect is not None and done.returncode != expect:
+        raise RuntimeError(f"{' '.join(args)}: exit code {done.returncode}, not {expect}")
 
 
 def bench_processes(b: Bench) -> None:
@@ -473,6 +477,8 @@ def _bench_workspace_processes(b: Bench, scale: str, folder, posting: str, *, hu
          ["query", "run", "postings-by-seniority", "-p", "level=senior", "--timeout", "120"]),
         ("process: query run skills-in-several-postings (14k rows)",
          ["query", "run", "skills-in-several-postings", "--timeout", "120"]),
+        ("process: query run skills-in-several-postings -p narrower=true",
+         ["query", "run", "skills-in-several-postings", "-p", "narrower=true", "--timeout", "120"]),
         ("process: query run skills-in-one-posting", ["query", "run", "skills-in-one-posting", "--timeout", "120"]),
         ("process: query run skills-by-category (14k rows)", ["query", "run", "skills-by-category", "--timeout", "120"]),
     ]
@@ -496,6 +502,10 @@ def _bench_workspace_processes(b: Bench, scale: str, folder, posting: str, *, hu
 
         b.time(scale, "process: explain the two hub skills, first after a change", first_explain)
     timed = {case: b.time(scale, case, lambda args=args: _process([exe, *store, *args])) for case, args in cases}
+    if len(hubs) == 2:
+        b.time(scale, "process: export --focus the top skill --depth 2 (refused: too big)",
+               lambda: _process([exe, *store, "export", "--focus", hubs[0], "--depth", "2", "-o", os.devnull],
+                                expect=2))
     # Floors, side by side: what any Python process pays before careergraph's own work, and the
     # issue's prototype's way of answering a point lookup (a script on pyoxigraph alone).
     from careergraph.graph.workspace import MARKER
@@ -546,6 +556,8 @@ def _bench_endpoint_processes(b: Bench, scale: str, oxdir: str, posting: str) ->
                lambda: _process([exe, *remote, "query", "run", "skills-of-posting", "-p", f"posting={posting}"]))
         b.time(scale, "process: --endpoint path --to a posting",
                lambda: _process([exe, *remote, "path", "--to", posting]))
+        b.time(scale, "process: --endpoint path --to an unknown name (suggestions)",
+               lambda: _process([exe, *remote, "path", "--to", "realtime developr"], expect=2))
     finally:
         server.terminate()
         server.wait(timeout=30)

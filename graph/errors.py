@@ -126,7 +126,7 @@ class EndpointError(CareerGraphError):
 
 
 class ViewTooBigError(UsageError):
-    """A drawing would have more nodes than its limit; ``nodes`` is how many (at least) it would have."""
+    """A view (``viz``) or an export would have more nodes than its limit; ``nodes`` is how many (at least)."""
 
     def __init__(self, message, *, nodes: int):
         self.nodes = nodes
