@@ -79,9 +79,9 @@ Removing a source of targets only (job postings: ``_index_change`` says
 rebuilt (:func:`~careergraph.graph.index.shrink_saved_index`), and deletes the
 source's rows from the label table where no other source describes the same
 entities (:meth:`Workspace._labels_without`). Removing a file of 1,000
-postings from a copy of the L workspace, then ``rank postings``: 2.8-3.2 s
-plus 1.3-1.5 s, against 1.7-2.0 s plus 12.7-21.0 s rebuilding the index
-(side by side, two runs each).
+postings from a copy of the L workspace, then ``rank postings`` for a person
+named by label: 4.3 s plus 0.9-1.4 s, against 1.5-1.9 s plus 31 s building
+the index and the label table again (side by side, two runs each).
 
 :attr:`Workspace.generation` is an opaque string stored in the marker file and
 replaced before every change to the store's content made through this module
@@ -629,8 +629,9 @@ class Workspace:
         The file is streamed into a new graph with Oxigraph's parser (bulk
         loaded from :data:`BULK_THRESHOLD` bytes up), checked (no prerequisite
         or hierarchy cycle with what the store already holds), and then
-        committed by writing its catalog entry; on any error the new graph is
-        deleted again, and a crash part-way is undone by the next
+        committed by writing its catalog entry; on any error, Ctrl-C included,
+        the new graph is deleted again (a big file: the store switches back to
+        a checkpoint taken before), and a crash part-way is undone by the next
         :func:`open_workspace` (see the module docstring). Named graphs inside
         TriG or N-Quads files are merged into the one source. Adding a file
         whose path is already a source is refused unless ``replace``, which
@@ -828,9 +829,15 @@ class Workspace:
                 saved = dict(db.execute("SELECT name, value FROM meta WHERE name IN ('key', 'light')"))
                 if saved.get("key") != old_key or json.loads(saved.get("light", "[]")) != old_light:
                     return False
-                db.executemany("DELETE FROM labels WHERE tier = ? AND key = ? AND iri = ?",
-                               [(tier, k, str(iri)) for tier, keys in enumerate(rows.tiers)
-                                for k, found in keys.items() for iri in found])
+                # one statement per key and up to 500 IRIs: the table is indexed on (tier, key) only, and
+                # many postings share a title (row by row, 1,000 postings took 11 s at L)
+                for tier, keys in enumerate(rows.tiers):
+                    for k, found in keys.items():
+                        found = sorted(str(iri) for iri in found)
+                        for start in range(0, len(found), 500):
+                            part = found[start:start + 500]
+                            db.execute(f"DELETE FROM labels WHERE tier = ? AND key = ? AND iri IN "
+                                       f"({', '.join('?' * len(part))})", (tier, k, *part))
                 db.executemany("DELETE FROM types WHERE iri = ? AND class = ?",
                                [(str(iri), str(c)) for iri, classes in rows.types.items() for c in classes])
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('light', ?)", (json.dumps(list(self.light_sources)),))
