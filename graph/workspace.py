@@ -676,7 +676,9 @@ class Workspace:
         kept = {k: self._meta[k] for k in ("generation", "data_generation", "light_sources") if k in self._meta}
         self._bump(data=False)  # and the data generation too, below, unless the file leaves the index as it is
         # a big file: undone by switching back to a checkpoint of the store, not by deleting it again
-        undo = self._checkpoint(iri, kept) if file.stat().st_size >= BULK_THRESHOLD and self._lock else None
+        # a replace is undone until its old version is deleted too (in place: minutes for a big one)
+        big = file.stat().st_size >= BULK_THRESHOLD or sum(p.triples for p in previous) >= _DELETE_CHUNK
+        undo = self._checkpoint(iri, kept, "replace" if previous else "add") if big and self._lock else None
         stop = threading.Event()
         try:
             with ThreadPoolExecutor(max_workers=1) as hasher:  # hashes while the file loads
@@ -719,9 +721,16 @@ class Workspace:
             except Exception:  # noqa: S110 - the next open_workspace undoes it
                 pass
             raise
-        if undo is not None:
+        if undo is not None and not old_graphs:
             self._discard(undo)
-        self._drop(old_graphs)  # only after the new version is committed
+        try:
+            self._drop(old_graphs)  # only after the new version is committed
+        except BaseException:
+            if undo is not None:  # Ctrl-C: the old version, whole again, instead of a deletion to finish
+                self._restore(undo)
+            raise
+        if undo is not None and old_graphs:
+            self._discard(undo)
         self.store.flush()
         if change and not old_graphs:
             self._carry_caches(before, name.value, targets_only=change == "targets")
@@ -934,7 +943,7 @@ class Workspace:
         for handle in self._handles:
             handle._target = store
 
-    def _checkpoint(self, graph: URIRef, kept: dict) -> dict:
+    def _checkpoint(self, graph: URIRef, kept: dict, op: str = "add") -> dict:
         """Before a big add into ``graph``: a checkpoint of the store that undoes it at once (see :meth:`_restore`).
 
         ``Store.backup`` makes a RocksDB checkpoint: a new store folder of hard
@@ -943,11 +952,14 @@ class Workspace:
         until the add commits, a failure, Ctrl-C, or the repair after a crash
         switches back to it instead of deleting what the add loaded (minutes
         for a million triples). A crash before the marker names it leaves a
-        folder the next open deletes.
+        folder the next open deletes. ``op`` says what the repair after a crash
+        does: an ``"add"`` that committed (its catalog entry is there) is kept;
+        a ``"replace"`` or ``"remove"`` is done only once the marker drops
+        ``undo`` (:meth:`_discard`), and is undone until then.
         """
         name = f"{_STORE}-{uuid.uuid4().hex[:12]}"
         self.store.backup(str(self.folder / name))
-        undo = {"store": name, "graph": str(graph), "meta": kept}
+        undo = {"store": name, "graph": str(graph), "meta": kept, "op": op}
         self._meta["undo"] = undo
         _write_marker(self.folder, self._meta)
         return undo
@@ -1060,9 +1072,14 @@ class Workspace:
         name = f"{_STORE}-{uuid.uuid4().hex[:12]}"
         copy = ox.Store(str(self.folder / name))
         kept = [g for g in self.store.named_graphs() if g.value not in names]
-        copy.bulk_extend(q for graph in (ox.DefaultGraph(), *kept)
-                         for q in self.store.quads_for_pattern(None, None, None, graph))
-        copy.flush()
+        try:
+            copy.bulk_extend(q for graph in (ox.DefaultGraph(), *kept)
+                             for q in self.store.quads_for_pattern(None, None, None, graph))
+            copy.flush()
+        except BaseException:  # Ctrl-C stops the copy (the quads come through Python): no folder left
+            del copy
+            shutil.rmtree(self.folder / name, ignore_errors=True)
+            raise
         self._meta["store"] = name
         _write_marker(self.folder, self._meta)  # the switch
         old, self._store_name, self.store = self._store_name, name, copy
@@ -1122,15 +1139,22 @@ class Workspace:
         store = undo.get("store")
         usable = (isinstance(store, str) and store.startswith(f"{_STORE}-") and "/" not in store
                   and "\\" not in store and (self.folder / store / "CURRENT").is_file())
+        if undo.get("op", "add") != "add":  # a replace or remove is done only once the marker drops undo
+            committed = False
         if committed or not usable:
             self._meta.pop("undo", None)
             _write_marker(self.folder, self._meta)  # without it, the repairs below clean up
             return
         n = _count(self.store, graph)
         self._restore(undo)
-        self._report(f"{self.folder}: removed {n} triples of {graph.value.rsplit('/', 1)[-1]}, an add that an "
-                     f"interrupted careergraph process left unfinished (not in the catalog), by switching back "
-                     f"to the store as it was before")
+        what = undo.get("op", "add")
+        if what == "add":
+            self._report(f"{self.folder}: removed {n} triples of {graph.value.rsplit('/', 1)[-1]}, an add that an "
+                         f"interrupted careergraph process left unfinished (not in the catalog), by switching back "
+                         f"to the store as it was before")
+        else:
+            self._report(f"{self.folder}: undid the {what} of {graph.value.rsplit('/', 1)[-1]} that an interrupted "
+                         f"careergraph process left unfinished, by switching back to the store as it was before")
 
     def _orphans(self) -> list:
         """Import graphs that no catalog entry lists."""
@@ -1156,13 +1180,22 @@ class Workspace:
         self.repairs.append(message)
 
     def remove(self, source: URIRef) -> None:
-        """Remove a user source: its catalog entry (the commit), then its triples."""
+        """Remove a user source: its catalog entry, then its triples.
+
+        The catalog entry is the commit, except for a source of
+        :data:`_DELETE_CHUNK` triples or more: a checkpoint of the store is taken
+        first, and Ctrl-C or a crash before the deletion ends switches back to
+        it (see :meth:`_checkpoint`), so the remove happens whole or not at all
+        without a deletion left for the next command to finish.
+        """
         import pyoxigraph as ox
 
         if not any(s.iri == source and s.kind == "user" for s in self.sources()):
             raise UsageError(f"{source}: not a user source of this workspace")
         name = ox.NamedNode(str(source))
         targets = None
+        size = next(s.triples for s in self.sources() if s.iri == source)
+        kept = {k: self._meta[k] for k in ("generation", "data_generation", "light_sources") if k in self._meta}
         change = _index_change(self.store, name)
         if change is None:
             # no fact the compiled index is made of (a profile, labels): the index and its caches
@@ -1181,9 +1214,18 @@ class Workspace:
             targets = self._removed_targets(name) if change == "targets" else None
             rows = self._label_rows(name) if targets is not None else None
             self._bump()
-        self.store.update(_catalog_update([name], []))
-        self._drop([name])
-        self.store.flush()
+        # a deletion of several chunks: Ctrl-C (or a crash) switches back to the store as it was
+        undo = self._checkpoint(source, kept, "remove") if size >= _DELETE_CHUNK and self._lock else None
+        try:
+            self.store.update(_catalog_update([name], []))
+            self._drop([name])
+            self.store.flush()
+        except BaseException:
+            if undo is not None:
+                self._restore(undo)
+            raise
+        if undo is not None:
+            self._discard(undo)  # the commit
         if targets is not None:
             self._shrink_caches(before, targets, rows)
 

@@ -198,3 +198,44 @@ def test_a_bulk_load_stays_in_this_process_while_something_else_holds_the_store(
         held = ws.store  # noqa: F841 - a reference the workspace does not know of
         monkeypatch.setattr(subprocess, "Popen", refuse)
         assert ws.add(bulk).triples == BULK_THRESHOLD // 60
+
+
+#: careergraph with deletions in small chunks, held up after the first: a Ctrl-C or kill lands mid-deletion.
+SLOW_DELETE = """
+import sys, time
+from careergraph.graph import workspace
+workspace._DELETE_CHUNK = 1000
+workspace.REBUILD_THRESHOLD = 10 ** 9  # in place, as for a source smaller than the rest
+def slow(self, name):
+    self.store.update(f"DELETE {{ GRAPH {name} {{ ?s ?p ?o }} }} WHERE {{ SELECT ?s ?p ?o WHERE "
+                      f"{{ GRAPH {name} {{ ?s ?p ?o }} }} LIMIT 1000 }}")
+    print("deleting", file=sys.stderr, flush=True)
+    time.sleep(60)
+workspace.Workspace._delete_graph = slow
+from careergraph.cli.main import main
+main()
+"""
+
+
+@pytest.mark.parametrize("command, sig", [("remove", signal.SIGINT), ("replace", signal.SIGINT),
+                                          ("remove", signal.SIGKILL)])
+def test_a_remove_or_replace_cut_short_mid_deletion_changes_nothing(ws_dir, bulk, command, sig):
+    """Part of the (old version's) triples are deleted when the process is stopped: the workspace
+    switches back to its checkpoint, at once (Ctrl-C) or at the next open (kill)."""
+    with open_workspace(ws_dir) as ws:
+        ws.add(bulk)
+    before = _state(ws_dir)
+    args = ["remove", "bulk.nt"] if command == "remove" else ["add", "--replace", str(bulk)]
+    proc = _cli("--store", str(ws_dir), *args, code=SLOW_DELETE)
+    assert proc.stderr.readline() == "deleting\n"
+    sent = time.monotonic()
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+    if sig == signal.SIGINT:
+        assert proc.returncode == 130 and err == "Error: interrupted\n", err
+        assert time.monotonic() - sent < PROMPT
+        assert _state(ws_dir) == before
+    else:
+        with open_workspace(ws_dir) as ws:
+            assert len(ws.repairs) == 1 and f"undid the {command} of import-" in ws.repairs[0], ws.repairs
+        assert _state(ws_dir) == before
