@@ -627,6 +627,7 @@ def _index_is_exact(store, folder: Path, key: str) -> bool:
     :data:`_INEXACT`); asked once per index key (about 1.5 s of Oxigraph time at L), then read
     from :data:`ASKED_FILE`."""
     import json
+    import os
 
     from .index import FORMAT
 
@@ -644,10 +645,10 @@ def _index_is_exact(store, folder: Path, key: str) -> bool:
         answers = list(pool.map(lambda ask: bool(store.query(ask, use_default_graph_as_union=True)),
                                 _INEXACT.values()))
     found = [what for what, yes in zip(_INEXACT, answers) if yes]
-    tmp = folder / (ASKED_FILE + ".tmp")
+    tmp = folder / f"{ASKED_FILE}.{os.getpid()}.tmp"  # readers of one workspace may write it at once
     try:
         tmp.write_text(json.dumps({"key": stamp, "exact": not found, "found": found}), encoding="utf-8")
         tmp.replace(path)
     except OSError:
-        pass  # not recorded: asked again next time
+        tmp.unlink(missing_ok=True)  # not recorded (a read-only folder): asked again next time
     return not found

@@ -246,3 +246,25 @@ def test_without_a_saved_index_the_query_runs(files, tmp_path):
         assert len(run_named(kg, "skills-in-several-postings")) > 0
     finally:
         ws.close()
+
+
+def test_the_check_is_recorded_once_per_index_key(files, tmp_path):
+    """What the data holds is asked once per index key and read back from the index folder."""
+    import json
+
+    from careergraph.graph.demand import ASKED_FILE
+
+    ws, kg = _workspace(tmp_path / "ws", files[1:], index=True)
+    try:
+        path = Path(kg.index_folder) / ASKED_FILE
+        assert not path.exists()
+        assert asked_counts(kg) is not None
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        assert saved["exact"] is True and saved["key"].endswith(kg.index_key())
+        path.write_text(json.dumps({**saved, "exact": False}), encoding="utf-8")  # read, not asked again
+        assert asked_counts(kg) is None
+        path.write_text(json.dumps({**saved, "key": "another", "exact": False}), encoding="utf-8")
+        assert asked_counts(kg) is not None  # another key: asked again
+        assert [p.name for p in Path(kg.index_folder).glob("*.tmp")] == []
+    finally:
+        ws.close()
