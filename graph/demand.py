@@ -22,6 +22,11 @@ Measured on the L benchmark workspace (100k postings, 14k skills) on a busy
 60-110 ms (10-15 ms with ``centrality="none"``); the first call in a process
 adds about 0.5 s (reading the cache, importing networkx); building the cache
 once takes about 10 s.
+
+:func:`asked_counts` answers the named query ``skills-in-several-postings``
+from the same matrices (and the hierarchy, read from the store) where they
+hold exactly what the query counts: at L, 2.5 s for the whole command with
+``narrower=true``, where the query took 56 s.
 """
 
 from __future__ import annotations
