@@ -15,7 +15,6 @@ integers, which Oxigraph writes without any look-up.
 from __future__ import annotations
 
 import re
-import warnings
 
 __all__ = ["select_iris", "select_tsv", "tsv_rows", "select_integers", "unescape"]
 
@@ -86,12 +85,13 @@ def select_integers(store, query: str, columns: int):
     if len(head.split(b"\t")) != columns:
         raise ValueError(f"{columns} columns expected, got {head!r}")
     rows = body.count(b"\n")
-    with warnings.catch_warnings():  # older numpy warns where newer raises: text left unread
-        warnings.simplefilter("error", DeprecationWarning)
-        try:
-            values = np.fromstring(body, dtype=np.int64, sep=" ") if rows else np.zeros(0, dtype=np.int64)
-        except (DeprecationWarning, ValueError) as err:
-            raise ValueError(f"a cell that is not an integer: {err}") from err
+    # Text numpy cannot read raises ValueError (numpy 2.3+), or is left unread with a warning
+    # (older numpy): the count below catches that. No warnings filter here: changing one is not
+    # thread-safe (build_index reads in two threads), and a filter left on broke later commands.
+    try:
+        values = np.fromstring(body, dtype=np.int64, sep=" ") if rows else np.zeros(0, dtype=np.int64)
+    except ValueError as err:
+        raise ValueError(f"a cell that is not an integer: {err}") from err
     # each row is `a<TAB>b...<NL>`: as many whitespace runs as cells, exactly when none is empty
     if len(values) != rows * columns or body.count(b"\t") != rows * (columns - 1) or b"\t\t" in body \
             or b"\n\t" in body or b"\t\n" in body or (rows and body[:1] == b"\t"):

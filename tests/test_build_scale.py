@@ -301,3 +301,36 @@ def test_integer_rows_refuse_anything_else(values):
         select_integers(ox.Store(), f"SELECT ?a ?b WHERE {{ VALUES (?a ?b) {{ (7 8) {values} }} }}", 2)
     ok = select_integers(ox.Store(), "SELECT ?a ?b WHERE { VALUES (?a ?b) { (7 8) (-1 0) } }", 2)
     assert ok.tolist() == [[7, 8], [-1, 0]] and not math.isnan(ok.sum())
+
+
+def test_integer_rows_read_in_threads_leave_the_warnings_filters_alone():
+    """build_index reads integer rows in two threads at once: a warnings filter changed for the
+    read (catch_warnings is not thread-safe) once stayed on, and a later command died of a
+    DeprecationWarning raised as an error."""
+    import threading
+    import warnings
+
+    import pyoxigraph as ox
+
+    from careergraph.graph.native import select_integers
+
+    store = ox.Store()
+    query = "SELECT ?a ?b WHERE { VALUES (?a ?b) { " + " ".join(f"({i} {i + 1})" for i in range(2000)) + " } }"
+    select_integers(store, query, 2)
+    before = list(warnings.filters)
+    errors = []
+
+    def read():
+        try:
+            for _ in range(30):
+                assert select_integers(store, query, 2).shape == (2000, 2)
+        except Exception as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=read) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert warnings.filters == before
