@@ -1055,6 +1055,52 @@ def _child_work(conn, work):
     _reply(conn, work)
 
 
+#: What the fresh process of :func:`_run_oxigraph_apart` runs: the store's folder is its argument;
+#: the query comes pickled on stdin and the answer (or error) goes pickled to stdout.
+_OXIGRAPH_CHILD = """
+import pickle, sys
+text, kind, limit = pickle.load(sys.stdin.buffer)
+try:
+    import pyoxigraph as ox
+    from careergraph.graph.sparql import _evaluate_oxigraph
+    answer = ("ok", _evaluate_oxigraph(ox.Store.read_only(sys.argv[1]), text, kind, limit))
+except BaseException as err:
+    answer = ("error", type(err).__name__, " ".join(str(err).split())[:500])
+pickle.dump(answer, sys.stdout.buffer, protocol=pickle.HIGHEST_PROTOCOL)
+"""
+
+
+def _run_oxigraph_apart(path: str, text: str, kind: str, limit, timeout: float):
+    """:func:`_evaluate_oxigraph` in a fresh Python process that opens the store read-only,
+    killed after ``timeout`` seconds. Not multiprocessing's spawn, which runs the caller's
+    ``__main__`` again (a script without a main guard would fail)."""
+    import pickle
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", _OXIGRAPH_CHILD, path], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = child.communicate(pickle.dumps((text, kind, limit)), timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise QueryTimeoutError(f"query stopped after {timeout:g} s: it ran longer than the time limit") from None
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    try:
+        message = pickle.loads(out)
+    except Exception:  # noqa: BLE001 - the process died: say how
+        detail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit code {child.returncode}"]
+        raise QueryError(f"the query process ended without an answer ({detail[0]}); "
+                         "it may have run out of memory") from None
+    if message[0] == "error":
+        if message[1] == "QueryError":  # already worded for the user
+            raise QueryError(message[2])
+        raise QueryError(f"query failed: {message[1]}: {message[2]}")
+    return message[1]
+
+
 def _run_in_child(kg, text, query, bindings, limit, timeout, method):
     if method == "fork":
         return _run_process(_child_fork, (kg.graph, query, bindings, limit), timeout, method)
@@ -1096,11 +1142,20 @@ def _run_oxigraph(store, text, kind, timeout, limit):
     """Oxigraph's answer, in a forked child when there is a time limit and fork exists.
 
     The child inherits the open store and only reads it, so a timeout can kill
-    it at any moment without harm to the store. Without fork (Windows), the
-    query runs in this process and the time limit is not enforced.
+    it at any moment without harm to the store. A store this process opened
+    for writing is opened read-only in a fresh child process instead: a fork
+    can inherit locks that RocksDB's background threads held at that moment,
+    and the child then waits on them forever (seen in 1 of 15 queries right
+    after an add). Without fork (Windows), the query runs in this process
+    and the time limit is not enforced.
     """
     work = functools.partial(_evaluate_oxigraph, store, text, kind, limit)
-    if timeout is None or START_METHOD != "fork":
+    if timeout is None:
+        return work()
+    path = getattr(store, "spawn_path", None)  # a store this process writes: see _StoreHandle.spawn_path
+    if path is not None:
+        return _run_oxigraph_apart(path, text, kind, limit, timeout)
+    if START_METHOD != "fork":
         return work()
     return _run_process(_child_work, (work,), timeout, "fork")
 

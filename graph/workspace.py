@@ -471,8 +471,19 @@ class _StoreHandle:
     store even while a knowledge graph (or a traceback) is still alive.
     """
 
-    def __init__(self, store):
+    def __init__(self, store, workspace=None):
         self._target = store
+        self._workspace = workspace
+
+    @property
+    def spawn_path(self) -> str | None:
+        """The store's folder, for a query to open read-only in a fresh process, when this one
+        writes to it: a forked child would inherit RocksDB's background threads' locks (a flush or
+        compaction running at the fork) and can wait on them forever. None for a read-only store."""
+        ws = self._workspace
+        if ws is None or ws.read_only or self.__dict__.get("_target") is None:
+            return None
+        return str(ws.folder / ws._store_name)
 
     def __getattr__(self, name):
         target = self.__dict__.get("_target")
@@ -614,7 +625,7 @@ class Workspace:
         """The workspace as a :class:`~careergraph.graph.store.KnowledgeGraph` (rdflib API over Oxigraph)."""
         from .store import KnowledgeGraph
 
-        handle = _StoreHandle(self.store)
+        handle = _StoreHandle(self.store, self)
         self._handles.append(handle)
 
         def dataset():  # made when first needed: most lookups go to Oxigraph directly
@@ -1102,7 +1113,7 @@ class Workspace:
                              for q in self.store.quads_for_pattern(None, None, None, graph))
             copy.flush()
         except BaseException:  # Ctrl-C stops the copy (the quads come through Python): no folder left
-            del copy
+            copy = None  # noqa: F841 - the last reference: RocksDB closes the folder before it goes
             shutil.rmtree(self.folder / name, ignore_errors=True)
             raise
         self._meta["store"] = name
