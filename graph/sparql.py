@@ -1059,11 +1059,32 @@ def _child_work(conn, work):
 #: the query comes pickled on stdin and the answer (or error) goes pickled to stdout.
 _OXIGRAPH_CHILD = """
 import pickle, sys
-text, kind, limit = pickle.load(sys.stdin.buffer)
+text, kind, limit, prefixes = pickle.load(sys.stdin.buffer)
 try:
     import pyoxigraph as ox
-    from careergraph.graph.sparql import _evaluate_oxigraph
-    answer = ("ok", _evaluate_oxigraph(ox.Store.read_only(sys.argv[1]), text, kind, limit))
+    store = ox.Store.read_only(sys.argv[1])
+    if limit is None and kind in ("SELECT", "ASK"):  # the common case, with pyoxigraph alone (fast to start)
+        try:
+            result = store.query(text, prefixes=prefixes, use_default_graph_as_union=True)
+        except SyntaxError as err:
+            raise RuntimeError("QueryError", "Oxigraph cannot read the query: " + " ".join(str(err).split()))
+        if isinstance(result, ox.QueryBoolean):
+            answer = ("ok", ("ASK", bool(result)))
+        elif isinstance(result, ox.QuerySolutions) and result.variables:
+            answer = ("ok", ("TSV", [v.value for v in result.variables],
+                             result.serialize(format=ox.QueryResultsFormat.TSV)))
+        else:
+            answer = None
+    else:
+        answer = None
+    if answer is None:
+        from careergraph.graph.sparql import _evaluate_oxigraph
+        answer = ("ok", _evaluate_oxigraph(store, text, kind, limit))
+except RuntimeError as err:
+    if err.args and err.args[0] == "QueryError":
+        answer = ("error", "QueryError", err.args[1])
+    else:
+        answer = ("error", "RuntimeError", " ".join(str(err).split())[:500])
 except BaseException as err:
     answer = ("error", type(err).__name__, " ".join(str(err).split())[:500])
 pickle.dump(answer, sys.stdout.buffer, protocol=pickle.HIGHEST_PROTOCOL)
@@ -1081,7 +1102,8 @@ def _run_oxigraph_apart(path: str, text: str, kind: str, limit, timeout: float):
     child = subprocess.Popen([sys.executable, "-c", _OXIGRAPH_CHILD, path], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        out, err = child.communicate(pickle.dumps((text, kind, limit)), timeout=timeout)
+        prefixes = {prefix: str(ns) for prefix, ns in PREFIXES.items()}
+        out, err = child.communicate(pickle.dumps((text, kind, limit, prefixes)), timeout=timeout)
     except subprocess.TimeoutExpired:
         raise QueryTimeoutError(f"query stopped after {timeout:g} s: it ran longer than the time limit") from None
     finally:
