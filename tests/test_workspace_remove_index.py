@@ -13,6 +13,7 @@ from careergraph.graph.index import build_index, compiled_index, load_index
 from careergraph.graph.ranking import next_skills, rank
 from careergraph.graph.resolve import LabelTable
 from careergraph.graph.workspace import open_workspace
+from test_index import _same_index
 
 PREFIXES = """@prefix cg: <https://w3id.org/careergraph/ns#> .
 @prefix schema: <https://schema.org/> .
@@ -32,14 +33,6 @@ posting:shared a cg:JobPosting ; schema:title "Shared posting" ; cg:requiresSkil
 RED = "https://w3id.org/careergraph/posting/red-flutter-developer"
 SHARED = "https://w3id.org/careergraph/posting/shared"
 LEAD = "https://w3id.org/careergraph/posting/kotlin-lead"
-
-
-def _same_index(got, want):
-    assert list(got.targets) == list(want.targets) and list(got.kinds) == list(want.kinds)
-    assert list(got.skills) == list(want.skills)
-    for name in ("requires", "fixed", "frontier"):
-        a, b = getattr(got, name).scipy, getattr(want, name).scipy
-        assert a.shape == b.shape and (a != b).nnz == 0, name
 
 
 def _answers(kg):
