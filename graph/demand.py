@@ -551,8 +551,9 @@ def asked_counts(kg, *, narrower: bool = False):
     tuple (list of str, numpy.ndarray) or None
         The skills' IRIs and their counts (zero for skills no posting asks
         for), or None when the index cannot answer exactly: ``kg`` is not a
-        workspace's graph, no index is saved for its data (it is not built
-        here: the query is faster than a build), or the data holds what the
+        workspace's graph, no index is saved for its data (it is built here
+        only for ``narrower``: without it the query is faster than a build),
+        or the data holds what the
         index leaves out (a posting's ``cg:needsSkill``, a skill that is not
         an IRI, a posting that is a blank node; checked once per index key
         and recorded in :data:`ASKED_FILE`), or the hierarchy names a
@@ -565,6 +566,12 @@ def asked_counts(kg, *, narrower: bool = False):
     from .index import load_index
 
     idx = load_index(folder, kg.index_key())
+    if idx is None and narrower:
+        # built (and saved) here: the query evaluates skos:broader+ for every posting's every
+        # requirement (56 s at L), a build takes about 6 s and serves every later question
+        from .index import compiled_index
+
+        idx = compiled_index(kg)
     if idx is None or not _index_is_exact(store, Path(folder), idx.key):
         return None
     req, pref, extra = _by_skill(kg, idx)
