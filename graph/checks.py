@@ -156,8 +156,8 @@ def undeclared_references(store, graph) -> dict:
     (``cg:requiresSkill`` values are ``cg:Skill``, ``cg:staffedBy`` values
     ``cg:Role``...). A value is declared when any graph of the store types it
     as the class or a subclass of it (``rdfs:subClassOf``). Read as a few
-    DISTINCT scans of the one graph and a lookup per class, so a check of the
-    million requirements of 100k postings takes about a second.
+    DISTINCT scans of the one graph and a lookup per class: 3.1 s for the
+    1.9M triples of the L benchmark file (measured on a busy 2-core machine).
 
     Returns
     -------

@@ -521,10 +521,11 @@ class CompiledIndex:
             upper = np.where(self.fixed @ stuck.astype(np.float64) > 0, np.inf, upper)
         met = np.bincount(_lines(requires_by_column, known_columns)[0], minlength=len(self.targets))
         lower_w = upper_w = None
-        if self.priced_weight is False:  # some skill is unpriced: bound the weight too, the same way
+        if not self.priced_weight:  # some skill is unpriced: bound the weight too, the same way
             vw = self.weight * unknown
-            lower_w = self.fixed @ (vw * ~below) if lacking.any() else self.fixed @ vw
-            upper_w = self.fixed @ vw + (self.frontier @ beta_w if self.frontier.nnz else 0.0)
+            forced_w = self.fixed @ vw
+            lower_w = self.fixed @ (vw * ~below) if lacking.any() else forced_w
+            upper_w = forced_w + (self.frontier @ beta_w if self.frontier.nnz else 0.0)
             blocked = np.isinf(upper)
             lower_w, upper_w = np.round(lower_w, 6), np.where(blocked, np.inf, np.round(upper_w, 6))
             exact = np.isclose(lower_w, upper_w, rtol=0, atol=1e-6)

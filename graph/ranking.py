@@ -149,8 +149,7 @@ def _ranked_rows(kg, idx, model, known, lacks, kind, limit, exact_limit, max_pla
     coverage = b.coverage[rows]
     hours = np.where(exact, lower, upper)  # the weight by which rows are ordered
     plan_hours = b.upper[rows].copy()  # the hours of the plan the upper bound stands for
-    with np.errstate(invalid="ignore"):
-        unpriced = np.where(np.isfinite(upper), np.rint((upper - plan_hours) / UNPRICED_WEIGHT), 0).astype(int)
+    unpriced = _unpriced_in(upper, plan_hours)
     floor = b.lower[rows].copy()  # the proven lower bound on hours of each row
     approximate = ~exact
     # the k smallest settled hours so far, as a max-heap (negated)
@@ -263,6 +262,15 @@ def gap(kg, person, target) -> Gap:
                                Ref.of(kg, meets) if meets is not None else None))
     return Gap(Ref.of(kg, person_iri), Ref.of(kg, target_iri), kg.kind_of(target_iri) or "posting",
                tuple(rows))
+
+
+def _unpriced_in(weight, hours):
+    """How many skills without effort hours plans of these weights and hours learn (0 where there is
+    no plan): each adds UNPRICED_WEIGHT to a plan's weight and nothing to its hours."""
+    import numpy as np
+
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(weight), np.rint((weight - hours) / UNPRICED_WEIGHT), 0).astype(np.int64)
 
 
 def _plan_skills(model, known, needs) -> frozenset:
@@ -413,8 +421,7 @@ def _next_from_index(kg, idx, known, limit) -> tuple:
     else:  # skills of the bundle without effort hours: what its weight has over its hours
         weight = (_selected_row_sums(idx.skill_fixed, candidates, idx.weight * unknown)
                   + _selected_row_sums(idx.skill_frontier, candidates, beta_w))
-        with np.errstate(invalid="ignore"):
-            unpriced = np.where(np.isfinite(weight), np.rint((weight - hours) / UNPRICED_WEIGHT), 0).astype(np.int64)
+        unpriced = _unpriced_in(weight, hours)
     holding = np.bincount(_lines(idx.fixed, posting_rows)[0], minlength=n_skills)
     one_missing = np.bincount(lacking_skill[missing[lacking_posting] == 1], minlength=n_skills)
     removed = _selected_row_sums(idx.closure, candidates, vh * holding)

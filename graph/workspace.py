@@ -234,7 +234,6 @@ except (OSError, ValueError) as err:
 def _block_sigint():
     """Hold back SIGINT in this thread (where it can be: POSIX, the main thread); returns what to restore."""
     import signal
-    import threading
 
     if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
         return None
